@@ -1,0 +1,52 @@
+# Everyday commands. Every target sets up .venv from requirements.lock first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# dvc.yaml's commands call `python -m bnlab`: put the venv first on PATH.
+export PATH := $(BIN):$(PATH)
+
+.PHONY: help venv repro test test-fast lint format clean lock
+
+help:
+	@echo "make repro      set up .venv and run the whole pipeline (dvc repro)"
+	@echo "make test       run every test (unit and end-to-end)"
+	@echo "make test-fast  run the fast tests only"
+	@echo "make lint       ruff check and format check"
+	@echo "make format     ruff format and autofix"
+	@echo "make clean      remove pipeline outputs and caches (keeps .venv and .dvc/cache)"
+	@echo "make lock       re-resolve requirements.lock from pyproject.toml"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+repro: venv
+	dvc repro
+
+test: venv
+	python -m pytest
+
+test-fast: venv
+	python -m pytest -m "not slow"
+
+lint: venv
+	ruff check src tests
+	ruff format --check src tests
+
+format: venv
+	ruff format src tests
+	ruff check --fix src tests
+
+clean:
+	rm -rf data/raw data/prepared configs models results metrics figures
+	rm -rf .pytest_cache .ruff_cache
+	find src tests -name __pycache__ -type d -exec rm -rf {} +
+
+lock:
+	rm -rf /tmp/bnlab-lock && $(PYTHON) -m venv /tmp/bnlab-lock
+	/tmp/bnlab-lock/bin/python -m pip install --quiet ".[dev]"
+	/tmp/bnlab-lock/bin/python -m pip freeze --exclude-editable | grep -v '^bnlab' > requirements.lock
