@@ -1,0 +1,1 @@
+"""bnlab: a reproducible, multi-seed study of batch normalization."""

@@ -1,0 +1,170 @@
+"""Load and validate ``params.yaml`` into frozen, typed objects.
+
+Every stage calls :func:`load_params` before doing any work, so a bad value
+stops the pipeline with one line naming the key, the value and what is
+allowed (see :class:`ParamsError`), never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bnlab.errors import BnlabError
+
+# Each variant of the study is a BatchNormalization placement; the model
+# builder turns the placement into layers (see bnlab.models).
+Placement = Literal["none", "after", "before", "input"]
+VARIANT_PLACEMENTS: dict[str, Placement] = {
+    "baseline": "none",
+    "bn_after": "after",
+    "bn_before": "before",
+    "bn_input": "input",
+}
+VariantName = Literal["baseline", "bn_after", "bn_before", "bn_input"]
+
+
+class ParamsError(BnlabError):
+    """params.yaml is missing, malformed or holds a value out of range."""
+
+
+class _Section(BaseModel):
+    # strict: "0.5" is not a float, 1 is not a bool; extra: a typo is an error.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class DataParams(_Section):
+    n_samples: int = Field(ge=2, description="points make_circles draws")
+    noise: float = Field(ge=0, description="std of Gaussian noise added to the points")
+    random_state: int = Field(ge=0, description="make_circles seed")
+
+
+class SplitParams(_Section):
+    n_train: int = Field(gt=0, description="first n_train rows train, the rest test")
+
+
+class ModelParams(_Section):
+    hidden_units: int = Field(ge=1, description="width of the one hidden Dense layer")
+
+
+class TrainParams(_Section):
+    epochs: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    learning_rate: float = Field(gt=0, description="SGD learning rate")
+    momentum: float = Field(ge=0, lt=1, description="SGD momentum")
+    seeds: int = Field(ge=1, description="independent runs per variant")
+    base_seed: int = Field(ge=0, description="seed of run i is base_seed + i")
+
+    def seed_list(self) -> list[int]:
+        return [self.base_seed + i for i in range(self.seeds)]
+
+
+class BNParams(_Section):
+    momentum: float = Field(ge=0, le=1, description="moving-average momentum")
+    epsilon: float = Field(gt=0)
+    center: bool = Field(description="learn beta")
+    scale: bool = Field(description="learn gamma")
+
+
+class MlflowParams(_Section):
+    experiment: str = Field(min_length=1)
+
+
+class Params(_Section):
+    data: DataParams
+    split: SplitParams
+    model: ModelParams
+    train: TrainParams
+    bn: BNParams
+    variants: tuple[VariantName, ...] = Field(min_length=1, strict=False)  # YAML gives a list
+    mlflow: MlflowParams
+
+    @model_validator(mode="after")
+    def _split_inside_data(self) -> Params:
+        if self.split.n_train >= self.data.n_samples:
+            raise ValueError(
+                f"split.n_train = {self.split.n_train}: must be between 0 and "
+                f"data.n_samples ({self.data.n_samples}), exclusive"
+            )
+        if len(set(self.variants)) != len(self.variants):
+            raise ValueError(f"variants = {list(self.variants)}: each variant may appear once")
+        return self
+
+
+class VariantConfig(_Section):
+    """Everything that determines one variant's training, and nothing else.
+
+    The configure stage writes one of these per variant, so the baseline's
+    file (bn is None) stays byte-identical when only ``bn.*`` changes and DVC
+    keeps its training cached.
+    """
+
+    variant: VariantName
+    placement: Placement
+    model: ModelParams
+    train: TrainParams
+    bn: BNParams | None
+
+
+def variant_config(params: Params, variant: VariantName) -> VariantConfig:
+    placement = VARIANT_PLACEMENTS[variant]
+    return VariantConfig(
+        variant=variant,
+        placement=placement,
+        model=params.model,
+        train=params.train,
+        bn=None if placement == "none" else params.bn,
+    )
+
+
+def load_variant_config(path: str | Path) -> VariantConfig:
+    path = Path(path)
+    try:
+        return VariantConfig.model_validate_json(path.read_bytes(), strict=False)
+    except OSError as exc:
+        raise ParamsError(f"{path}: cannot be read ({exc.strerror})") from None
+    except ValidationError as exc:
+        raise ParamsError(f"{path}: {_describe(exc.errors()[0])}") from None
+
+
+def parse_params(raw: object, source: str = "params.yaml") -> Params:
+    """Validate an already-parsed YAML document; raise ParamsError on bad input."""
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{source}: must be a mapping of sections, got {type(raw).__name__}")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        raise ParamsError(f"{source}: {_describe(exc.errors()[0])}") from None
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ParamsError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ParamsError(f"{path}: not valid YAML{where}") from None
+    return parse_params(raw, str(path))
+
+
+def _describe(error: dict) -> str:
+    """One pydantic error as 'key = value: what is allowed'."""
+    key = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "missing":
+        return f"{key}: missing (required)"
+    if error["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    message = error["msg"]
+    if error["type"] == "value_error":  # our own cross-field checks
+        return message.removeprefix("Value error, ")
+    if error["type"] == "literal_error" and key.startswith("variants"):
+        message = "Input should be one of " + ", ".join(VARIANT_PLACEMENTS)
+    return f"{key} = {error['input']!r}: {message}"

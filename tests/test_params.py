@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from bnlab.params import ParamsError, load_params, parse_params, variant_config
+from tests.conftest import ROOT
+
+
+def test_defaults_are_the_tutorials():
+    params = load_params(ROOT / "params.yaml")
+    assert (params.data.n_samples, params.data.noise, params.data.random_state) == (1000, 0.1, 1)
+    assert params.split.n_train == 500
+    assert params.model.hidden_units == 50
+    t = params.train
+    assert (t.epochs, t.batch_size, t.learning_rate, t.momentum) == (100, 32, 0.01, 0.9)
+    assert t.seeds >= 10
+    bn = params.bn
+    assert (bn.momentum, bn.epsilon, bn.center, bn.scale) == (0.99, 0.001, True, True)
+    assert params.variants == ("baseline", "bn_after", "bn_before")
+
+
+def _with(params: dict, section: str, key: str, value) -> dict:
+    changed = copy.deepcopy(params)
+    changed[section][key] = value
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "expected"),
+    [
+        ("bn", "momentum", 1.5, "bn.momentum = 1.5: Input should be less than or equal to 1"),
+        ("bn", "momentum", "high", "bn.momentum = 'high': Input should be a valid number"),
+        ("bn", "epsilon", 0, "bn.epsilon = 0: Input should be greater than 0"),
+        ("bn", "center", "yes", "bn.center = 'yes': Input should be a valid boolean"),
+        ("train", "epochs", 0, "train.epochs = 0: Input should be greater than or equal to 1"),
+        ("data", "noise", -0.1, "data.noise = -0.1: Input should be greater than or equal to 0"),
+        ("bn", "momentun", 0.5, "bn.momentun: unknown key"),
+    ],
+)
+def test_bad_value_gives_one_line_naming_key_value_and_rule(
+    default_params_dict, section, key, value, expected
+):
+    with pytest.raises(ParamsError) as caught:
+        parse_params(_with(default_params_dict, section, key, value))
+    assert str(caught.value) == f"params.yaml: {expected}"
+    assert "\n" not in str(caught.value)
+
+
+def test_split_must_leave_a_test_set(default_params_dict):
+    with pytest.raises(ParamsError, match=r"split.n_train = 1000: must be between 0 and"):
+        parse_params(_with(default_params_dict, "split", "n_train", 1000))
+
+
+def test_unknown_variant_lists_the_allowed_ones(default_params_dict):
+    params = copy.deepcopy(default_params_dict)
+    params["variants"] = ["baseline", "bn_sideways"]
+    with pytest.raises(ParamsError, match=r"variants.1 = 'bn_sideways': .*bn_after, bn_before"):
+        parse_params(params)
+
+
+def test_missing_section(default_params_dict):
+    params = copy.deepcopy(default_params_dict)
+    del params["bn"]
+    with pytest.raises(ParamsError, match=r"^params.yaml: bn: missing \(required\)$"):
+        parse_params(params)
+
+
+def test_invalid_yaml_and_non_mapping(tmp_path):
+    bad = tmp_path / "params.yaml"
+    bad.write_text("bn: {momentum: [0.5\n")
+    with pytest.raises(ParamsError, match="not valid YAML"):
+        load_params(bad)
+    bad.write_text("- just\n- a list\n")
+    with pytest.raises(ParamsError, match="must be a mapping"):
+        load_params(bad)
+
+
+def test_baseline_config_carries_no_bn(default_params_dict):
+    params = parse_params(default_params_dict)
+    assert variant_config(params, "baseline").bn is None
+    assert variant_config(params, "bn_before").bn == params.bn
+    assert variant_config(params, "bn_before").placement == "before"
