@@ -1,0 +1,55 @@
+"""``python -m bnlab STAGE [args]``: the one entry point dvc.yaml calls.
+
+Runs a stage's ``main`` with TensorFlow's native noise kept off the terminal,
+and turns a user-facing failure (bad params, bad input file) into one line on
+stderr and exit status 1. ``--debug`` as the first argument, or BNLAB_DEBUG=1,
+shows the traceback and the framework's own messages instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+
+from bnlab.errors import BnlabError
+from bnlab.quiet import native_stderr_to_file
+
+STAGES = ("configure", "generate", "split", "train", "evaluate", "plot")
+USAGE = f"usage: python -m bnlab [--debug] {{{','.join(STAGES)}}} [options]"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = os.environ.get("BNLAB_DEBUG", "") not in ("", "0")
+    if argv[:1] == ["--debug"]:
+        debug, argv = True, argv[1:]
+    if not argv or argv[0] not in STAGES:
+        print(USAGE, file=sys.stderr)
+        return 2
+    stage, stage_argv = argv[0], argv[1:]
+    if debug:
+        return _run(stage, stage_argv, debug=True)
+    # tf.function retracing notices: every seed is a new model, by design.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    with native_stderr_to_file(f"bnlab-{stage}-") as log:
+        status = _run(stage, stage_argv, debug=False)
+    # Kept only when the stage crashed (an uncaught exception skips this line).
+    log.unlink(missing_ok=True)
+    return status
+
+
+def _run(stage: str, argv: list[str], debug: bool) -> int:
+    module = importlib.import_module(f"bnlab.{stage}")
+    try:
+        module.main(argv)
+    except BnlabError as exc:
+        if debug:
+            raise
+        print(f"bnlab {stage}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"bnlab {stage}: interrupted", file=sys.stderr)
+        return 130
+    return 0

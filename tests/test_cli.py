@@ -1,0 +1,72 @@
+"""The command line as dvc.yaml calls it: one clear line and a non-zero exit on bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import yaml
+
+
+def _run(args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "bnlab", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_bad_param_is_one_line_and_exit_1(tmp_path, tiny_params_dict):
+    tiny_params_dict["bn"]["momentum"] = 1.5
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(tiny_params_dict))
+    result = _run(["configure", "--out-dir", "configs"], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "bnlab configure: error: params.yaml: bn.momentum = 1.5: "
+        "Input should be less than or equal to 1"
+    ]
+    assert not (tmp_path / "configs").exists(), "nothing is written before params are valid"
+
+
+def test_corrupt_input_names_the_file(tmp_path, tiny_params_dict):
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(tiny_params_dict))
+    (tmp_path / "raw.csv").write_text("x1,x2,label\n0.1,oops,1\n")
+    result = _run(["split", "--raw", "raw.csv", "--train", "tr.csv", "--test", "te.csv"], tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "bnlab split: error: raw.csv: line 2 is not x1,x2,label: '0.1,oops,1'"
+    )
+
+
+def test_training_keeps_framework_noise_off_the_terminal(tmp_path, tiny_params_dict):
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(tiny_params_dict))
+    for args in (
+        ["generate", "--out", "raw.csv"],
+        ["split", "--raw", "raw.csv", "--train", "tr.csv", "--test", "te.csv"],
+        ["configure", "--out-dir", "configs"],
+    ):
+        assert _run(args, tmp_path).returncode == 0
+    result = _run(
+        [
+            "train",
+            "--config",
+            "configs/bn_after.json",
+            "--train",
+            "tr.csv",
+            "--test",
+            "te.csv",
+            "--models-dir",
+            "models",
+            "--history",
+            "history.csv",
+        ],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.count("train bn_after: seed") == 2
+
+
+def test_unknown_stage_prints_usage():
+    result = _run(["fly"], None)
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: python -m bnlab")
