@@ -11,9 +11,10 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import signal
 import sys
 
-from bnlab.errors import BnlabError
+from bnlab.errors import BnlabError, Terminated
 from bnlab.quiet import native_stderr_to_file
 
 STAGES = ("configure", "generate", "split", "train", "evaluate", "plot")
@@ -31,8 +32,6 @@ def main(argv: list[str] | None = None) -> int:
     stage, stage_argv = argv[0], argv[1:]
     if debug:
         return _run(stage, stage_argv, debug=True)
-    # tf.function retracing notices: every seed is a new model, by design.
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     with native_stderr_to_file(f"bnlab-{stage}-") as log:
         status = _run(stage, stage_argv, debug=False)
     # Kept only when the stage crashed (an uncaught exception skips this line).
@@ -40,8 +39,20 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
 def _run(stage: str, argv: list[str], debug: bool) -> int:
     module = importlib.import_module(f"bnlab.{stage}")
+    # After the import, which sets these loggers up: tf.function retracing
+    # notices (every seed is a new model, by design) and MLflow's INFO lines
+    # about creating the tables of a new store.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # SIGTERM unwinds like Ctrl-C, so open MLflow runs end KILLED, not RUNNING.
+    signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         module.main(argv)
     except BnlabError as exc:
@@ -49,7 +60,10 @@ def _run(stage: str, argv: list[str], debug: bool) -> int:
             raise
         print(f"bnlab {stage}: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"bnlab {stage}: interrupted", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, Terminated) as exc:
+        print(
+            f"bnlab {stage}: {'terminated' if isinstance(exc, Terminated) else 'interrupted'}",
+            file=sys.stderr,
+        )
+        return 143 if isinstance(exc, Terminated) else 130
     return 0

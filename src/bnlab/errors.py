@@ -3,3 +3,7 @@
 
 class BnlabError(Exception):
     """A user-facing failure: bad params, a missing or corrupt input file."""
+
+
+class Terminated(BaseException):
+    """The process got SIGTERM; raised so that open MLflow runs end KILLED."""

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from scipy import stats
 
 from bnlab.dataset import DataError, Dataset, read_csv
 from bnlab.history import History, epochs_to_threshold, read_history
+from bnlab.tracking import RunIds, Tracker, flatten
 from bnlab.train import model_path
 
 THRESHOLD = 0.80
@@ -48,18 +50,37 @@ def score_model(model: keras.Model, train: Dataset, test: Dataset, batch_size: i
 
 
 def spread(values: list[float]) -> dict[str, float]:
+    """Mean, sample s.d., min, max and the t-based 95% confidence interval of the mean."""
     array = np.asarray(values, dtype=np.float64)
+    mean = float(array.mean())
+    std = float(array.std(ddof=1)) if len(array) > 1 else 0.0
+    half_width = 0.0
+    if len(array) > 1:
+        half_width = float(stats.t.ppf(0.975, len(array) - 1)) * std / np.sqrt(len(array))
     return {
-        "mean": round(float(array.mean()), 6),
-        "std": round(float(array.std(ddof=1)) if len(array) > 1 else 0.0, 6),
-        "min": round(float(array.min()), 6),
-        "max": round(float(array.max()), 6),
+        name: round(value, 6)
+        for name, value in (
+            ("mean", mean),
+            ("std", std),
+            ("min", float(array.min())),
+            ("max", float(array.max())),
+            ("ci95_low", mean - half_width),
+            ("ci95_high", mean + half_width),
+        )
+    }
+
+
+def epochs_to_80(history: History) -> dict[int, int | None]:
+    """Per seed, the first epoch whose test accuracy reached the threshold."""
+    return {
+        seed: epochs_to_threshold(curve, THRESHOLD)
+        for seed, curve in zip(history.seeds, history.curves["val_accuracy"], strict=True)
     }
 
 
 def summarize(scores: dict[int, dict], history: History) -> dict:
     """Aggregate per-seed scores over seeds into the metrics DVC shows."""
-    reached = [epochs_to_threshold(curve, THRESHOLD) for curve in history.curves["val_accuracy"]]
+    reached = list(epochs_to_80(history).values())
     # A seed that never reaches the threshold counts as infinitely slow.
     median = float(np.median([np.inf if e is None else e for e in reached]))
     metrics = {name: spread([s[name] for s in scores.values()]) for name in SCORES}
@@ -80,6 +101,20 @@ def write_scores(path: Path, scores: dict[int, dict]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def log_to_mlflow(
+    ids: RunIds, scores: dict[int, dict], history: History, metrics: dict, files: list[Path]
+) -> None:
+    """Final metrics into the runs the train stage created (their status stays)."""
+    tracker = Tracker.for_runs(ids)
+    tracker.log_metrics(ids.run_id, flatten(metrics))
+    tracker.log_artifacts(ids.run_id, files, "evaluation")
+    for seed, epochs in epochs_to_80(history).items():
+        final = dict(scores[seed])
+        if epochs is not None:
+            final["epochs_to_80"] = epochs
+        tracker.log_metrics(ids.seed_runs[seed], final)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bnlab evaluate", description=__doc__)
     parser.add_argument("--variant", required=True)
@@ -89,6 +124,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--history", required=True, help="history CSV from train")
     parser.add_argument("--scores", required=True, help="per-seed CSV to write")
     parser.add_argument("--metrics", required=True, help="metrics JSON to write")
+    parser.add_argument("--runs", required=True, help="MLflow run ids written by train")
     args = parser.parse_args(argv)
     train, test = read_csv(args.train), read_csv(args.test)
     history = read_history(args.history)
@@ -97,10 +133,12 @@ def main(argv: list[str] | None = None) -> None:
         model = load_model(model_path(args.models_dir, seed))
         # Keras' default batch size, as the tutorial's evaluate calls.
         scores[seed] = score_model(model, train, test, batch_size=32)
-    write_scores(Path(args.scores), scores)
+    scores_path, metrics_path = Path(args.scores), Path(args.metrics)
+    write_scores(scores_path, scores)
     metrics = summarize(scores, history)
-    Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.metrics).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    metrics_path.parent.mkdir(parents=True, exist_ok=True)
+    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    log_to_mlflow(RunIds.read(args.runs), scores, history, metrics, [scores_path, metrics_path])
     acc = metrics["test_accuracy"]
     print(
         f"evaluate {args.variant}: test accuracy {acc['mean']:.3f} +/- {acc['std']:.3f} "

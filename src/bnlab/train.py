@@ -15,6 +15,7 @@ faster than feeding numpy arrays batch by batch.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import time
 from pathlib import Path
@@ -23,9 +24,10 @@ import keras
 import tensorflow as tf
 
 from bnlab.dataset import Dataset, read_csv
-from bnlab.history import write_history
+from bnlab.history import METRICS, read_history, write_history
 from bnlab.models import build_model, compile_model
-from bnlab.params import VariantConfig, load_variant_config
+from bnlab.params import VariantConfig, load_params, load_variant_config
+from bnlab.tracking import Tracker, VariantRun, context_tags, flatten
 
 
 def model_path(models_dir: str | Path, seed: int) -> Path:
@@ -60,16 +62,27 @@ def train_seed(
 
 
 def train_variant(
-    config: VariantConfig, train: Dataset, test: Dataset, models_dir: str | Path
+    config: VariantConfig,
+    train: Dataset,
+    test: Dataset,
+    models_dir: str | Path,
+    run: VariantRun | None = None,
 ) -> dict[int, dict[str, list[float]]]:
-    """Train every seed, saving each model as it finishes; return seed -> history."""
+    """Train every seed, saving each model as it finishes; return seed -> history.
+
+    With a run, every seed trains inside its own MLflow child run, which gets
+    that seed's per-epoch curves.
+    """
     seeds = config.train.seed_list()
     Path(models_dir).mkdir(parents=True, exist_ok=True)
     histories = {}
     for done, seed in enumerate(seeds, start=1):
         started = time.perf_counter()
-        model, histories[seed] = train_seed(config, seed, train, test)
-        model.save(model_path(models_dir, seed))
+        with run.seed(seed) if run else contextlib.nullcontext() as child:
+            model, histories[seed] = train_seed(config, seed, train, test)
+            model.save(model_path(models_dir, seed))
+            if run:
+                run.tracker.log_curves(child, histories[seed])
         print(
             f"train {config.variant}: seed {seed} ({done}/{len(seeds)}), "
             f"{config.train.epochs} epochs in {time.perf_counter() - started:.1f} s, "
@@ -86,12 +99,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--test", required=True, help="test CSV")
     parser.add_argument("--models-dir", required=True, help="folder for seed_NNN.keras")
     parser.add_argument("--history", required=True, help="history CSV to write")
+    parser.add_argument("--params", default="params.yaml", help="for data.*, split.*, mlflow.*")
+    parser.add_argument("--runs", required=True, help="JSON to write the MLflow run ids to")
     args = parser.parse_args(argv)
     config = load_variant_config(args.config)
+    params_file = load_params(args.params)
     train, test = read_csv(args.train), read_csv(args.test)
     models_dir = Path(args.models_dir)
     for stale in models_dir.glob("seed_*.keras"):
         stale.unlink()
     tf.config.experimental.enable_op_determinism()
-    histories = train_variant(config, train, test, models_dir)
-    write_history(args.history, histories)
+
+    tracker = Tracker(params_file.mlflow.experiment)
+    tags = context_tags(f"train@{config.variant}", config.variant)
+    # Everything that shaped this training: the data's params and the variant's config.
+    data_params = params_file.model_dump(include={"data", "split"})
+    params = flatten({**data_params, **config.model_dump(exclude={"variant"})})
+    run = VariantRun(tracker, config.variant, tags, params)
+    with run.active():
+        histories = train_variant(config, train, test, models_dir, run)
+        write_history(args.history, histories)
+        # The variant's run carries the mean over seeds of every per-epoch curve.
+        history = read_history(args.history)
+        tracker.log_curves(run.ids.run_id, {m: history.mean(m).tolist() for m in METRICS})
+        tracker.log_artifacts(run.ids.run_id, [Path(args.history)], "history")
+        tracker.log_artifacts(run.ids.run_id, sorted(models_dir.glob("seed_*.keras")), "models")
+    run.ids.write(args.runs)

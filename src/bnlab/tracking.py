@@ -1,0 +1,225 @@
+"""The one module that talks to MLflow.
+
+Store: ``MLFLOW_TRACKING_URI`` when set (e.g. a tracking server backed by
+PostgreSQL), else the SQLite file ``mlflow.db`` at the repository root with
+artifacts in ``mlartifacts/`` beside it. The root is ``DVC_ROOT`` when DVC
+runs the stage, so experiments that DVC runs in temporary copies of the
+repository (``dvc exp run --queue``) log into the repository's own store.
+
+Runs: one per variant per execution of its training, named after the
+variant, with a child run per seed. The train stage creates them and records
+their ids in a small JSON file that the evaluate and plot stages read to add
+final metrics and figures to the same runs. A run never stays RUNNING: an
+exception ends it FAILED (the error in the ``error`` tag), an interrupt
+(SIGINT, or SIGTERM turned into :class:`Terminated` by the CLI) KILLED.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
+
+from bnlab.errors import Terminated
+
+STORE_FILE = "mlflow.db"
+ARTIFACTS_DIR = "mlartifacts"
+MAX_BATCH = 1000  # MLflow's limit on metrics per log_batch call
+
+
+def repo_root() -> Path:
+    if os.environ.get("DVC_ROOT"):
+        return Path(os.environ["DVC_ROOT"])
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".dvc").is_dir():
+            return folder
+    return here
+
+
+def tracking_uri(root: Path) -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / STORE_FILE}"
+
+
+def flatten(nested: Mapping, prefix: str = "") -> dict[str, object]:
+    """{'bn': {'momentum': 0.99}} -> {'bn.momentum': 0.99}; None values are left out."""
+    flat: dict[str, object] = {}
+    for key, value in nested.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        elif value is not None:
+            flat[name] = value
+    return flat
+
+
+def _git_commit(root: Path) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+    except OSError:
+        return None
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip() or None
+
+
+def context_tags(stage: str, variant: str) -> dict[str, str]:
+    """Tags that say where a run came from: variant, DVC stage and experiment, git commit."""
+    tags = {"variant": variant, "dvc.stage": stage}
+    if os.environ.get("DVC_EXP_NAME"):
+        tags["dvc.exp_name"] = os.environ["DVC_EXP_NAME"]
+    commit = _git_commit(Path.cwd())
+    if commit:
+        tags["mlflow.source.git.commit"] = commit
+    return tags
+
+
+@dataclass
+class RunIds:
+    """Which MLflow runs one execution of a variant's training created."""
+
+    tracking_uri: str
+    experiment_id: str
+    run_id: str
+    seed_runs: dict[int, str] = field(default_factory=dict)
+
+    def write(self, path: str | Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(self.__dict__, indent=2) + "\n")
+
+    @classmethod
+    def read(cls, path: str | Path) -> RunIds:
+        raw = json.loads(Path(path).read_text())
+        raw["seed_runs"] = {int(seed): run for seed, run in raw["seed_runs"].items()}
+        return cls(**raw)
+
+
+class Tracker:
+    """An MLflow client bound to this repository's store and one experiment."""
+
+    def __init__(self, experiment: str, root: Path | None = None):
+        self.root = root or repo_root()
+        self.uri = tracking_uri(self.root)
+        self.client = MlflowClient(tracking_uri=self.uri)
+        self.experiment_id = self._experiment_id(experiment)
+
+    @classmethod
+    def for_runs(cls, ids: RunIds) -> Tracker:
+        tracker = cls.__new__(cls)
+        tracker.root, tracker.uri = repo_root(), ids.tracking_uri
+        tracker.client = MlflowClient(tracking_uri=ids.tracking_uri)
+        tracker.experiment_id = ids.experiment_id
+        return tracker
+
+    def _experiment_id(self, name: str) -> str:
+        # Several stages may open a store that does not exist yet (parallel
+        # queued experiments): one at a time creates its tables and the experiment.
+        with self._store_lock():
+            experiment = self.client.get_experiment_by_name(name)
+            if experiment is not None:
+                return experiment.experiment_id
+            artifacts = None
+            if self.uri.startswith("sqlite:"):
+                artifacts = (self.root / ARTIFACTS_DIR).as_uri()
+            try:
+                return self.client.create_experiment(name, artifact_location=artifacts)
+            except MlflowException:  # created meanwhile by a process not using the lock
+                return self.client.get_experiment_by_name(name).experiment_id
+
+    @contextmanager
+    def _store_lock(self) -> Iterator[None]:
+        if not self.uri.startswith("sqlite:"):
+            yield
+            return
+        with open(self.root / f".{STORE_FILE}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def start_run(self, name: str, tags: Mapping[str, str], parent_id: str | None = None) -> str:
+        tags = dict(tags)
+        if parent_id:
+            tags["mlflow.parentRunId"] = parent_id
+        run = self.client.create_run(self.experiment_id, run_name=name, tags=tags)
+        return run.info.run_id
+
+    @contextmanager
+    def running(self, run_id: str) -> Iterator[str]:
+        """End the run FINISHED, FAILED (with the error as a tag) or KILLED."""
+        try:
+            yield run_id
+        except (KeyboardInterrupt, Terminated):
+            self.client.set_terminated(run_id, status="KILLED")
+            raise
+        except BaseException as exc:
+            self.client.set_tag(run_id, "error", f"{type(exc).__name__}: {exc}"[:5000])
+            self.client.set_terminated(run_id, status="FAILED")
+            raise
+        else:
+            self.client.set_terminated(run_id, status="FINISHED")
+
+    def log_params(self, run_id: str, params: Mapping[str, object]) -> None:
+        self.client.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
+
+    def log_curves(self, run_id: str, curves: Mapping[str, list[float]]) -> None:
+        """Per-epoch metrics, step = epoch (1-based), in as few calls as MLflow allows."""
+        now = int(time.time() * 1000)
+        metrics = [
+            Metric(name, float(value), now, epoch)
+            for name, values in curves.items()
+            for epoch, value in enumerate(values, start=1)
+        ]
+        for start in range(0, len(metrics), MAX_BATCH):
+            self.client.log_batch(run_id, metrics=metrics[start : start + MAX_BATCH])
+
+    def log_metrics(self, run_id: str, metrics: Mapping[str, float]) -> None:
+        now = int(time.time() * 1000)
+        batch = [Metric(k, float(v), now, 0) for k, v in metrics.items()]
+        self.client.log_batch(run_id, metrics=batch)
+
+    def log_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        self.client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+    def log_artifacts(self, run_id: str, paths: list[Path], folder: str) -> None:
+        for path in paths:
+            self.client.log_artifact(run_id, str(path), artifact_path=folder)
+
+    def has_artifacts(self, run_id: str, folder: str) -> bool:
+        return bool(self.client.list_artifacts(run_id, folder))
+
+
+class VariantRun:
+    """A variant's run (named after the variant) and one child run per seed."""
+
+    def __init__(self, tracker: Tracker, variant: str, tags: Mapping[str, str], params: Mapping):
+        self.tracker, self.variant, self.tags = tracker, variant, dict(tags)
+        run_id = tracker.start_run(variant, self.tags)
+        self.ids = RunIds(tracker.uri, tracker.experiment_id, run_id)
+        self.params = params
+
+    @contextmanager
+    def active(self) -> Iterator[VariantRun]:
+        with self.tracker.running(self.ids.run_id):
+            self.tracker.log_params(self.ids.run_id, self.params)
+            yield self
+
+    @contextmanager
+    def seed(self, seed: int) -> Iterator[str]:
+        child = self.tracker.start_run(
+            f"{self.variant}-seed-{seed}", {**self.tags, "seed": str(seed)}, self.ids.run_id
+        )
+        self.ids.seed_runs[seed] = child
+        with self.tracker.running(child):
+            self.tracker.log_params(child, {**self.params, "seed": seed})
+            yield child
