@@ -1,12 +1,13 @@
-"""Shared fixtures: the project's own params.yaml, shrunk to a tiny configuration."""
+"""Shared fixtures: the project's own params.yaml, and a tiny version of it."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.e2e import shrink
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,9 +20,4 @@ def default_params_dict() -> dict:
 @pytest.fixture
 def tiny_params_dict(default_params_dict) -> dict:
     """A few epochs, two seeds and small data: seconds, not minutes."""
-    params = copy.deepcopy(default_params_dict)
-    params["data"]["n_samples"] = 200
-    params["split"]["n_train"] = 100
-    params["train"]["epochs"] = 3
-    params["train"]["seeds"] = 2
-    return params
+    return shrink(default_params_dict)

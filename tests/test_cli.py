@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 
+import pytest
 import yaml
+from mlflow import MlflowClient
 
 
 def _run(args, cwd):
@@ -58,15 +62,74 @@ def test_training_keeps_framework_noise_off_the_terminal(tmp_path, tiny_params_d
             "models",
             "--history",
             "history.csv",
+            "--runs",
+            "runs.json",
         ],
         tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.count("train bn_after: seed") == 2
+    assert (tmp_path / "mlflow.db").exists(), "outside a DVC repo the store is in the working dir"
 
 
 def test_unknown_stage_prints_usage():
     result = _run(["fly"], None)
     assert result.returncode == 2
     assert result.stderr.startswith("usage: python -m bnlab")
+
+
+@pytest.mark.parametrize(
+    ("signum", "status", "said"),
+    [
+        (signal.SIGTERM, 143, "terminated"),
+        (signal.SIGINT, 130, "interrupted"),
+    ],
+)
+def test_interrupted_training_ends_its_mlflow_runs_killed(
+    tmp_path, tiny_params_dict, signum, status, said
+):
+    tiny_params_dict["train"].update(epochs=300, seeds=4)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(tiny_params_dict))
+    for args in (
+        ["generate", "--out", "raw.csv"],
+        ["split", "--raw", "raw.csv", "--train", "tr.csv", "--test", "te.csv"],
+        ["configure", "--out-dir", "configs"],
+    ):
+        assert _run(args, tmp_path).returncode == 0
+    args = [
+        "train",
+        "--config",
+        "configs/bn_after.json",
+        "--train",
+        "tr.csv",
+        "--test",
+        "te.csv",
+        "--models-dir",
+        "models",
+        "--history",
+        "history.csv",
+        "--runs",
+        "runs.json",
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bnlab", *args],
+        cwd=tmp_path,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout.readline().startswith("train bn_after: seed 0 (1/4)")
+    time.sleep(1.5)  # seed 1 (300 epochs, several seconds) is now training
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == status
+    assert stderr.strip() == f"bnlab train: {said}"
+    assert not (tmp_path / "history.csv").exists(), "no partial result is written"
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("bn-circles").experiment_id])
+    statuses = {r.info.run_name: r.info.status for r in runs}
+    assert statuses["bn_after"] == "KILLED"
+    assert statuses["bn_after-seed-0"] == "FINISHED"
+    assert statuses["bn_after-seed-1"] == "KILLED"
+    assert "RUNNING" not in statuses.values()

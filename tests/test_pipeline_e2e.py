@@ -3,71 +3,29 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.e2e import VARIANTS, dvc, make_repo, mlflow_runs, run, stages_run
 
 pytestmark = pytest.mark.slow
 
-VARIANTS = ("baseline", "bn_after", "bn_before")
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    # dvc.yaml runs `python -m bnlab`: the test's interpreter must be that python.
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    env.setdefault("GIT_AUTHOR_NAME", "bnlab test")
-    env.setdefault("GIT_AUTHOR_EMAIL", "test@bnlab.invalid")
-    env.setdefault("GIT_COMMITTER_NAME", "bnlab test")
-    env.setdefault("GIT_COMMITTER_EMAIL", "test@bnlab.invalid")
-    return env
-
-
-def run(repo: Path, *args: str) -> str:
-    result = subprocess.run(args, cwd=repo, env=_env(), capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout + result.stderr
-
-
-def dvc(repo: Path, *args: str) -> str:
-    return run(repo, sys.executable, "-m", "dvc", *args)
-
-
-def stages_run(output: str) -> set[str]:
-    return set(re.findall(r"Running stage '([^']+)'", output))
-
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory, default_params_dict) -> Path:
-    repo = tmp_path_factory.mktemp("bnlab-e2e")
-    shutil.copy(ROOT / "dvc.yaml", repo)
-    shutil.copytree(
-        ROOT / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
-    )
-    tiny = json.loads(json.dumps(default_params_dict))
-    tiny["data"]["n_samples"] = 200
-    tiny["split"]["n_train"] = 100
-    tiny["train"].update(epochs=3, seeds=2)
-    (repo / "params.yaml").write_text(yaml.safe_dump(tiny, sort_keys=False))
-    run(repo, "git", "init", "-q")
-    dvc(repo, "init", "-q")
-    dvc(repo, "config", "core.analytics", "false")
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-q", "-m", "tiny bnlab")
-    return repo
+def repo(tmp_path_factory) -> Path:
+    return make_repo(tmp_path_factory.mktemp("bnlab-e2e"))
 
 
 @pytest.fixture(scope="module")
 def first_repro(repo) -> str:
     return dvc(repo, "repro")
+
+
+def store(repo: Path) -> str:
+    return f"sqlite:///{repo / 'mlflow.db'}"
 
 
 def test_repro_runs_every_stage(repo, first_repro):
@@ -110,13 +68,43 @@ def test_dvc_metrics_and_plots_work(repo, first_repro):
     assert "Test accuracy per epoch (mean over seeds)" in plots["data"]
 
 
+def test_mlflow_has_one_finished_run_per_variant_with_seed_children(repo, first_repro):
+    client, runs = mlflow_runs(store(repo))
+    parents = {r.info.run_name: r for r in runs if "mlflow.parentRunId" not in r.data.tags}
+    assert set(parents) == set(VARIANTS)
+    for variant, parent in parents.items():
+        assert parent.info.status == "FINISHED"
+        children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+        assert sorted(c.data.tags["seed"] for c in children) == ["0", "1"]
+        assert {c.info.status for c in children} == {"FINISHED"}
+        assert all(c.data.metrics["test_accuracy"] > 0 for c in children)
+        tags = parent.data.tags
+        assert (tags["variant"], tags["dvc.stage"]) == (variant, f"train@{variant}")
+        assert len(tags["mlflow.source.git.commit"]) == 40
+        params = parent.data.params
+        assert params["train.epochs"] == "3" and params["data.n_samples"] == "200"
+        assert ("bn.momentum" in params) == (variant != "baseline")
+        for metric in ("accuracy", "val_accuracy", "loss", "val_loss"):
+            history = client.get_metric_history(parent.info.run_id, metric)
+            assert sorted(m.step for m in history) == [1, 2, 3]
+        final = parent.data.metrics
+        assert final["test_accuracy.ci95_low"] <= final["test_accuracy.mean"] <= 1
+        artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
+        assert artifacts == {"models", "history", "evaluation", "figures"}
+        models = [a.path for a in client.list_artifacts(parent.info.run_id, "models")]
+        assert models == ["models/seed_000.keras", "models/seed_001.keras"]
+        figures = {a.path for a in client.list_artifacts(parent.info.run_id, "figures")}
+        assert f"figures/accuracy_{variant}.png" in figures
+
+
 def test_forced_repro_gives_the_same_bytes(repo, first_repro):
     def hashes() -> dict[str, str]:
         lock = yaml.safe_load((repo / "dvc.lock").read_text())
         found = {}
         for stage in lock["stages"].values():
             for out in stage.get("outs", []):
-                if not out["path"].startswith(("models", "figures")):
+                # .keras files carry a save time; run ids are new for every run.
+                if not out["path"].startswith(("models", "figures", "results/runs")):
                     found[out["path"]] = out["md5"]
         return found
 
@@ -129,6 +117,7 @@ def test_forced_repro_gives_the_same_bytes(repo, first_repro):
 def test_bn_momentum_experiment_reruns_only_bn_training(repo, first_repro):
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-q", "-m", "results")
+    _, before = mlflow_runs(store(repo))
     output = dvc(repo, "exp", "run", "-S", "bn.momentum=0.0")
     ran = stages_run(output)
     assert {"train@bn_after", "train@bn_before", "evaluate@bn_after", "plot"} <= ran
@@ -137,3 +126,37 @@ def test_bn_momentum_experiment_reruns_only_bn_training(repo, first_repro):
     shown = json.dumps(table)
     assert "bn.momentum" in shown or '"momentum": 0.0' in shown
     assert "metrics/bn_after.json" in shown
+
+    # MLflow: new BN runs tagged with the experiment, the baseline's runs untouched.
+    _, after = mlflow_runs(store(repo))
+    new = [r for r in after if r.info.run_id not in {b.info.run_id for b in before}]
+    assert {r.data.tags["variant"] for r in new} == {"bn_after", "bn_before"}
+    exp_name = re.search(r"Ran experiment\(s\): (\S+)", output).group(1)
+    assert {r.data.tags["dvc.exp_name"] for r in new} == {exp_name}
+    assert {r.data.params["bn.momentum"] for r in new} == {"0.0"}
+    old_baseline = {r.info.run_id: r for r in before if r.data.tags["variant"] == "baseline"}
+    for run_id, old in old_baseline.items():
+        now = next(r for r in after if r.info.run_id == run_id)
+        assert now.data.metrics == old.data.metrics
+        assert now.data.tags == old.data.tags
+
+
+def test_queued_experiment_logs_into_the_repository_store(repo, first_repro):
+    _, before = mlflow_runs(store(repo))
+    queued = dvc(repo, "exp", "run", "--queue", "-S", "bn.momentum=0.5")
+    name = re.search(r"Queued experiment '([^']+)'", queued).group(1)
+    dvc(repo, "queue", "start")
+    try:
+        # `queue status` may say Success before the task has run; the log ends when it does.
+        log = dvc(repo, "queue", "logs", "--follow", name)
+    finally:
+        dvc(repo, "queue", "stop")
+    assert "Running stage 'train@bn_after'" in log
+    assert re.search(rf"{name}\s+\S+ \S+\s+Success", dvc(repo, "queue", "status"))
+    _, after = mlflow_runs(store(repo))
+    new = [r for r in after if r.info.run_id not in {b.info.run_id for b in before}]
+    parents = [r for r in new if "mlflow.parentRunId" not in r.data.tags]
+    assert sorted(r.info.run_name for r in parents) == ["bn_after", "bn_before"]
+    assert {r.data.params["bn.momentum"] for r in parents} == {"0.5"}
+    assert {r.info.status for r in new} == {"FINISHED"}
+    assert not list((repo / ".dvc" / "tmp").rglob("mlflow.db")), "no store inside the temp copy"

@@ -1,0 +1,112 @@
+"""Helpers for end-to-end tests: a tiny bnlab in a temporary git repository,
+driven by the real git, dvc and MLflow."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+from mlflow import MlflowClient
+
+ROOT = Path(__file__).resolve().parents[1]
+VARIANTS = ("baseline", "bn_after", "bn_before")
+
+
+def shrink(params: dict) -> dict:
+    """The project's params with few epochs, two seeds and small data."""
+    tiny = yaml.safe_load(yaml.safe_dump(params))
+    tiny["data"]["n_samples"] = 200
+    tiny["split"]["n_train"] = 100
+    tiny["train"].update(epochs=3, seeds=2)
+    return tiny
+
+
+def env(**extra: str) -> dict[str, str]:
+    environment = dict(os.environ)
+    # dvc.yaml runs `python -m bnlab`: the test's interpreter must be that python.
+    environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
+    for role in ("AUTHOR", "COMMITTER"):
+        environment.setdefault(f"GIT_{role}_NAME", "bnlab test")
+        environment.setdefault(f"GIT_{role}_EMAIL", "test@bnlab.invalid")
+    environment.update(extra)
+    return environment
+
+
+def run(cwd: Path, *args: str, **extra_env: str) -> str:
+    result = subprocess.run(
+        args, cwd=cwd, env=env(**extra_env), capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout + result.stderr
+
+
+def dvc(cwd: Path, *args: str, **extra_env: str) -> str:
+    return run(cwd, sys.executable, "-m", "dvc", *args, **extra_env)
+
+
+def stages_run(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '([^']+)'", output))
+
+
+def make_repo(path: Path) -> Path:
+    """A git + DVC repository holding bnlab's pipeline, code and tiny params, committed."""
+    for name in ("dvc.yaml", ".gitignore"):
+        shutil.copy(ROOT / name, path)
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    shutil.copytree(ROOT / "src", path / "src", ignore=ignore)
+    params = shrink(yaml.safe_load((ROOT / "params.yaml").read_text()))
+    (path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(path, "git", "init", "-q")
+    dvc(path, "init", "-q")
+    dvc(path, "config", "core.analytics", "false")
+    run(path, "git", "add", "-A")
+    run(path, "git", "commit", "-q", "-m", "tiny bnlab")
+    return path
+
+
+def mlflow_runs(tracking_uri: str) -> tuple[MlflowClient, list]:
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiment = client.get_experiment_by_name("bn-circles")
+    assert experiment is not None
+    return client, client.search_runs([experiment.experiment_id], max_results=1000)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_mlflow(args: list[str], port: int, log: Path) -> subprocess.Popen:
+    """Start `mlflow ARGS` on 127.0.0.1:port and wait until /health answers."""
+    command = [str(Path(sys.executable).parent / "mlflow"), *args]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    process = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env())
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"mlflow exited early: {log.read_text()[-2000:]}"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.5)
+    stop(process)
+    raise AssertionError(f"mlflow did not answer on port {port}: {log.read_text()[-2000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
