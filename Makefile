@@ -5,12 +5,15 @@ BIN := $(CURDIR)/$(VENV)/bin
 # dvc.yaml's commands call `python -m bnlab`: put the venv first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv repro test test-fast lint format clean lock
+UI_PORT ?= 5000
+
+.PHONY: help venv repro test test-fast lint format clean lock ui
 
 help:
 	@echo "make repro      set up .venv and run the whole pipeline (dvc repro)"
 	@echo "make test       run every test (unit and end-to-end)"
 	@echo "make test-fast  run the fast tests only"
+	@echo "make ui         MLflow UI on http://127.0.0.1:$(UI_PORT) over ./mlflow.db"
 	@echo "make lint       ruff check and format check"
 	@echo "make format     ruff format and autofix"
 	@echo "make clean      remove pipeline outputs and caches (keeps .venv and .dvc/cache)"
@@ -32,6 +35,11 @@ test: venv
 
 test-fast: venv
 	python -m pytest -m "not slow"
+
+# Serves on the loopback address only.
+ui: venv
+	mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db \
+		--host 127.0.0.1 --port $(UI_PORT) --workers 1
 
 lint: venv
 	ruff check src tests
