@@ -3,6 +3,8 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bnlab.params import ParamsError, load_params, parse_params, variant_config
 from tests.conftest import ROOT
@@ -82,3 +84,53 @@ def test_baseline_config_carries_no_bn(default_params_dict):
     assert variant_config(params, "baseline").bn is None
     assert variant_config(params, "bn_before").bn == params.bn
     assert variant_config(params, "bn_before").placement == "before"
+
+
+# Property: whatever YAML gives us, validation either succeeds or raises one
+# clean ParamsError line naming what is wrong; never another exception.
+yaml_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True),
+    st.text(max_size=12),
+)
+yaml_values = st.recursive(
+    yaml_scalars,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _mutations(params: dict):
+    keys = [
+        (section, key) for section, body in params.items() if isinstance(body, dict) for key in body
+    ]
+    return st.lists(st.tuples(st.sampled_from(keys), yaml_values), min_size=1, max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_any_mutated_params_validate_or_fail_cleanly(default_params_dict, data):
+    params = copy.deepcopy(default_params_dict)
+    for (section, key), value in data.draw(_mutations(params)):
+        params[section][key] = value
+    _validate_or_clean_error(params)
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=yaml_values)
+def test_any_document_validates_or_fails_cleanly(raw):
+    _validate_or_clean_error(raw)
+
+
+def _validate_or_clean_error(raw) -> None:
+    try:
+        parse_params(raw)
+    except ParamsError as error:
+        message = str(error)
+        assert message.startswith("params.yaml: ")
+        assert "\n" not in message
+        assert len(message) < 400

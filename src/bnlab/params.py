@@ -167,4 +167,9 @@ def _describe(error: dict) -> str:
         return message.removeprefix("Value error, ")
     if error["type"] == "literal_error" and key.startswith("variants"):
         message = "Input should be one of " + ", ".join(VARIANT_PLACEMENTS)
-    return f"{key} = {error['input']!r}: {message}"
+    return f"{key} = {_short_repr(error['input'])}: {message}"
+
+
+def _short_repr(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
