@@ -41,32 +41,37 @@ def test_corrupt_input_names_the_file(tmp_path, tiny_params_dict):
     )
 
 
-def test_training_keeps_framework_noise_off_the_terminal(tmp_path, tiny_params_dict):
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(tiny_params_dict))
+TRAIN_BN_AFTER = [
+    "train",
+    "--config",
+    "configs/bn_after.json",
+    "--train",
+    "tr.csv",
+    "--test",
+    "te.csv",
+    "--models-dir",
+    "models",
+    "--history",
+    "history.csv",
+    "--runs",
+    "runs.json",
+]
+
+
+def _prepare(folder, params: dict) -> None:
+    """params.yaml, then generate, split and configure, as dvc.yaml runs them."""
+    (folder / "params.yaml").write_text(yaml.safe_dump(params))
     for args in (
         ["generate", "--out", "raw.csv"],
         ["split", "--raw", "raw.csv", "--train", "tr.csv", "--test", "te.csv"],
         ["configure", "--out-dir", "configs"],
     ):
-        assert _run(args, tmp_path).returncode == 0
-    result = _run(
-        [
-            "train",
-            "--config",
-            "configs/bn_after.json",
-            "--train",
-            "tr.csv",
-            "--test",
-            "te.csv",
-            "--models-dir",
-            "models",
-            "--history",
-            "history.csv",
-            "--runs",
-            "runs.json",
-        ],
-        tmp_path,
-    )
+        assert _run(args, folder).returncode == 0
+
+
+def test_training_keeps_framework_noise_off_the_terminal(tmp_path, tiny_params_dict):
+    _prepare(tmp_path, tiny_params_dict)
+    result = _run(TRAIN_BN_AFTER, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.count("train bn_after: seed") == 2
@@ -90,30 +95,9 @@ def test_interrupted_training_ends_its_mlflow_runs_killed(
     tmp_path, tiny_params_dict, signum, status, said
 ):
     tiny_params_dict["train"].update(epochs=300, seeds=4)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(tiny_params_dict))
-    for args in (
-        ["generate", "--out", "raw.csv"],
-        ["split", "--raw", "raw.csv", "--train", "tr.csv", "--test", "te.csv"],
-        ["configure", "--out-dir", "configs"],
-    ):
-        assert _run(args, tmp_path).returncode == 0
-    args = [
-        "train",
-        "--config",
-        "configs/bn_after.json",
-        "--train",
-        "tr.csv",
-        "--test",
-        "te.csv",
-        "--models-dir",
-        "models",
-        "--history",
-        "history.csv",
-        "--runs",
-        "runs.json",
-    ]
+    _prepare(tmp_path, tiny_params_dict)
     process = subprocess.Popen(
-        [sys.executable, "-m", "bnlab", *args],
+        [sys.executable, "-m", "bnlab", *TRAIN_BN_AFTER],
         cwd=tmp_path,
         text=True,
         stdout=subprocess.PIPE,

@@ -11,13 +11,13 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import signal
 import sys
 
+from bnlab import interrupt
 from bnlab.errors import BnlabError, Terminated
 from bnlab.quiet import native_stderr_to_file
 
-STAGES = ("configure", "generate", "split", "train", "evaluate", "plot")
+STAGES = ("configure", "generate", "split", "train", "evaluate", "plot", "report")
 USAGE = f"usage: python -m bnlab [--debug] {{{','.join(STAGES)}}} [options]"
 
 
@@ -39,10 +39,6 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
-def _raise_terminated(signum, frame):
-    raise Terminated()
-
-
 def _run(stage: str, argv: list[str], debug: bool) -> int:
     module = importlib.import_module(f"bnlab.{stage}")
     # After the import, which sets these loggers up: tf.function retracing
@@ -52,7 +48,7 @@ def _run(stage: str, argv: list[str], debug: bool) -> int:
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # SIGTERM unwinds like Ctrl-C, so open MLflow runs end KILLED, not RUNNING.
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    interrupt.install()
     try:
         module.main(argv)
     except BnlabError as exc:

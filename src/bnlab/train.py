@@ -23,11 +23,22 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from bnlab import interrupt
 from bnlab.dataset import Dataset, read_csv
 from bnlab.history import METRICS, read_history, write_history
 from bnlab.models import build_model, compile_model
 from bnlab.params import VariantConfig, load_params, load_variant_config
 from bnlab.tracking import Tracker, VariantRun, context_tags, flatten
+
+
+class StopOnSignal(keras.callbacks.Callback):
+    """Raise a Ctrl-C or SIGTERM that arrived during fit, at the end of a step."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        interrupt.check()
+
+    def on_test_batch_end(self, batch, logs=None):
+        interrupt.check()
 
 
 def model_path(models_dir: str | Path, seed: int) -> Path:
@@ -51,13 +62,15 @@ def train_seed(
     model = build_model(config.placement, config.model, config.bn)
     steps_per_epoch = math.ceil(len(train) / config.train.batch_size)
     compile_model(model, config.train, steps_per_execution=steps_per_epoch)
-    fitted = model.fit(
-        _pipeline(train, config.train.batch_size, shuffle_seed=seed),
-        validation_data=_pipeline(test, config.train.batch_size, shuffle_seed=None),
-        epochs=config.train.epochs,
-        shuffle=False,  # the pipeline reshuffles every epoch with the seed
-        verbose=0,
-    )
+    with interrupt.deferred():
+        fitted = model.fit(
+            _pipeline(train, config.train.batch_size, shuffle_seed=seed),
+            validation_data=_pipeline(test, config.train.batch_size, shuffle_seed=None),
+            epochs=config.train.epochs,
+            shuffle=False,  # the pipeline reshuffles every epoch with the seed
+            verbose=0,
+            callbacks=[StopOnSignal()],
+        )
     return model, fitted.history
 
 
