@@ -41,5 +41,13 @@ def test_summary_counts_seeds_that_never_reach_80(tmp_path):
     }
     metrics = summarize(scores, read_history(tmp_path / "h.csv"))
     assert metrics["epochs_to_80"] == {"median": 2.0, "seeds_reaching": 2}
-    assert metrics["test_accuracy"] == {"mean": 0.9, "std": 0.1, "min": 0.8, "max": 1.0}
+    # t(0.975, 2) * 0.1 / sqrt(3) = 0.248414
+    assert metrics["test_accuracy"] == {
+        "mean": 0.9,
+        "std": 0.1,
+        "min": 0.8,
+        "max": 1.0,
+        "ci95_low": 0.651586,
+        "ci95_high": 1.148414,
+    }
     assert metrics["seeds"] == 3

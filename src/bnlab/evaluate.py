@@ -15,10 +15,10 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from scipy import stats
 
 from bnlab.dataset import DataError, Dataset, read_csv
 from bnlab.history import History, epochs_to_threshold, read_history
+from bnlab.statistics import mean_interval
 from bnlab.tracking import RunIds, Tracker, flatten
 from bnlab.train import model_path
 
@@ -52,20 +52,16 @@ def score_model(model: keras.Model, train: Dataset, test: Dataset, batch_size: i
 def spread(values: list[float]) -> dict[str, float]:
     """Mean, sample s.d., min, max and the t-based 95% confidence interval of the mean."""
     array = np.asarray(values, dtype=np.float64)
-    mean = float(array.mean())
-    std = float(array.std(ddof=1)) if len(array) > 1 else 0.0
-    half_width = 0.0
-    if len(array) > 1:
-        half_width = float(stats.t.ppf(0.975, len(array) - 1)) * std / np.sqrt(len(array))
+    interval = mean_interval(array)
     return {
         name: round(value, 6)
         for name, value in (
-            ("mean", mean),
-            ("std", std),
+            ("mean", interval.estimate),
+            ("std", float(array.std(ddof=1)) if len(array) > 1 else 0.0),
             ("min", float(array.min())),
             ("max", float(array.max())),
-            ("ci95_low", mean - half_width),
-            ("ci95_high", mean + half_width),
+            ("ci95_low", interval.low),
+            ("ci95_high", interval.high),
         )
     }
 
@@ -92,6 +88,21 @@ def summarize(scores: dict[int, dict], history: History) -> dict:
     return metrics
 
 
+def read_scores(path: str | Path) -> dict[int, dict[str, float]]:
+    """The per-seed CSV that write_scores made: seed -> score name -> value."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        if not lines or lines[0] != ",".join(("seed", *SCORES)):
+            raise ValueError
+        rows = [line.split(",") for line in lines[1:]]
+        return {int(r[0]): dict(zip(SCORES, map(float, r[1:]), strict=True)) for r in rows}
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
+    except ValueError:
+        raise DataError(f"{path}: not a per-seed scores table (seed,{','.join(SCORES)})") from None
+
+
 def write_scores(path: Path, scores: dict[int, dict]) -> None:
     lines = [",".join(("seed", *SCORES))]
     lines += [
@@ -106,6 +117,8 @@ def log_to_mlflow(
 ) -> None:
     """Final metrics into the runs the train stage created (their status stays)."""
     tracker = Tracker.for_runs(ids)
+    if tracker is None:
+        return
     tracker.log_metrics(ids.run_id, flatten(metrics))
     tracker.log_artifacts(ids.run_id, files, "evaluation")
     for seed, epochs in epochs_to_80(history).items():

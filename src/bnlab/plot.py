@@ -83,7 +83,7 @@ def log_figures(ids: RunIds, paths: list[Path]) -> None:
     """Figures go to a variant's run once: the run of a training that DVC kept
     cached (e.g. the baseline in a bn.* experiment) stays as it was."""
     tracker = Tracker.for_runs(ids)
-    if not tracker.has_artifacts(ids.run_id, "figures"):
+    if tracker and not tracker.has_artifacts(ids.run_id, "figures"):
         tracker.log_artifacts(ids.run_id, paths, "figures")
 
 

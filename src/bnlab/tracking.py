@@ -20,6 +20,7 @@ import fcntl
 import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -49,6 +50,17 @@ def repo_root() -> Path:
 
 def tracking_uri(root: Path) -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / STORE_FILE}"
+
+
+@contextmanager
+def _store_lock(root: Path, uri: str) -> Iterator[None]:
+    """Exclusive while held, across processes, for the embedded SQLite store."""
+    if not uri.startswith("sqlite:"):
+        yield
+        return
+    with open(root / f".{STORE_FILE}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def flatten(nested: Mapping, prefix: str = "") -> dict[str, object]:
@@ -112,40 +124,47 @@ class Tracker:
     def __init__(self, experiment: str, root: Path | None = None):
         self.root = root or repo_root()
         self.uri = tracking_uri(self.root)
-        self.client = MlflowClient(tracking_uri=self.uri)
-        self.experiment_id = self._experiment_id(experiment)
+        # Several stages may open a store that does not exist yet (parallel
+        # queued experiments). MlflowClient creates the tables when it is
+        # made, so one process at a time makes it and the experiment.
+        with _store_lock(self.root, self.uri):
+            self.client = MlflowClient(tracking_uri=self.uri)
+            self.experiment_id = self._experiment_id(experiment)
 
     @classmethod
-    def for_runs(cls, ids: RunIds) -> Tracker:
+    def for_runs(cls, ids: RunIds) -> Tracker | None:
+        """A tracker over this repository's store, if it holds the runs train created.
+
+        None when it does not: outputs pulled from a DVC remote, say, whose runs
+        live in another machine's store. Then the caller logs nothing.
+        """
         tracker = cls.__new__(cls)
-        tracker.root, tracker.uri = repo_root(), ids.tracking_uri
-        tracker.client = MlflowClient(tracking_uri=ids.tracking_uri)
+        tracker.root = repo_root()
+        tracker.uri = tracking_uri(tracker.root)
+        with _store_lock(tracker.root, tracker.uri):
+            tracker.client = MlflowClient(tracking_uri=tracker.uri)
         tracker.experiment_id = ids.experiment_id
+        try:
+            tracker.client.get_run(ids.run_id)
+        except MlflowException:
+            print(
+                f"note: MLflow run {ids.run_id} is not in {tracker.uri}; not logging to it",
+                file=sys.stderr,
+            )
+            return None
         return tracker
 
     def _experiment_id(self, name: str) -> str:
-        # Several stages may open a store that does not exist yet (parallel
-        # queued experiments): one at a time creates its tables and the experiment.
-        with self._store_lock():
-            experiment = self.client.get_experiment_by_name(name)
-            if experiment is not None:
-                return experiment.experiment_id
-            artifacts = None
-            if self.uri.startswith("sqlite:"):
-                artifacts = (self.root / ARTIFACTS_DIR).as_uri()
-            try:
-                return self.client.create_experiment(name, artifact_location=artifacts)
-            except MlflowException:  # created meanwhile by a process not using the lock
-                return self.client.get_experiment_by_name(name).experiment_id
-
-    @contextmanager
-    def _store_lock(self) -> Iterator[None]:
-        if not self.uri.startswith("sqlite:"):
-            yield
-            return
-        with open(self.root / f".{STORE_FILE}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
+        experiment = self.client.get_experiment_by_name(name)
+        if experiment is not None:
+            return experiment.experiment_id
+        artifacts = None
+        if self.uri.startswith("sqlite:"):
+            artifacts = (self.root / ARTIFACTS_DIR).as_uri()
+        try:
+            return self.client.create_experiment(name, artifact_location=artifacts)
+        except MlflowException:  # created meanwhile by a process not using the lock
+            return self.client.get_experiment_by_name(name).experiment_id
 
     def start_run(self, name: str, tags: Mapping[str, str], parent_id: str | None = None) -> str:
         tags = dict(tags)
