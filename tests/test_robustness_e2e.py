@@ -1,0 +1,133 @@
+"""What users do wrong, or what goes wrong around them, with the real dvc and MLflow:
+bad params, interrupts, parallel queued experiments on a store that does not exist yet."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.e2e import dvc, env, make_repo, mlflow_runs, stages_run
+
+pytestmark = pytest.mark.slow
+
+
+def store(repo: Path) -> str:
+    return f"sqlite:///{repo / 'mlflow.db'}"
+
+
+def set_param(repo: Path, section: str, key: str, value) -> None:
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params[section][key] = value
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def output_hashes(repo: Path) -> dict[str, str]:
+    """dvc.lock's hashes of the outputs that must be byte-identical run to run."""
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    return {
+        out["path"]: out["md5"]
+        for stage in lock["stages"].values()
+        for out in stage.get("outs", [])
+        if out["path"].startswith(("data", "results/history", "results/scores", "metrics"))
+    }
+
+
+def dvc_failing(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "dvc", *args]
+    return subprocess.run(command, cwd=repo, env=env(), capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    repo = make_repo(tmp_path_factory.mktemp("bnlab-robust"))
+    dvc(repo, "repro")
+    return repo
+
+
+def test_bad_param_stops_with_one_line_and_loses_nothing(repo):
+    hashes, (_, runs_before) = output_hashes(repo), mlflow_runs(store(repo))
+    set_param(repo, "bn", "momentum", 1.5)
+    result = dvc_failing(repo, "repro")
+    assert result.returncode != 0
+    said = result.stdout + result.stderr
+    line = "bnlab configure: error: params.yaml: bn.momentum = 1.5: "
+    line += "Input should be less than or equal to 1"
+    assert line in said.splitlines()
+    assert "Traceback" not in said
+    _, runs_after = mlflow_runs(store(repo))
+    assert [r.info.run_id for r in runs_after] == [r.info.run_id for r in runs_before]
+
+    set_param(repo, "bn", "momentum", 0.99)
+    again = dvc(repo, "repro")
+    assert not {s for s in stages_run(again) if s.startswith(("train", "evaluate"))}
+    assert output_hashes(repo) == hashes
+
+
+def test_interrupted_training_ends_killed_and_next_repro_matches(repo):
+    set_param(repo, "train", "epochs", 150)  # seconds per seed: room to interrupt
+    dvc(repo, "repro")
+    hashes = output_hashes(repo)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dvc", "repro", "-f", "-s", "train@bn_before"],
+        cwd=repo,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if line.startswith("train bn_before: seed 0"):
+            break
+    time.sleep(0.5)
+    # Ctrl-C in a terminal signals the whole foreground process group.
+    os.killpg(process.pid, signal.SIGINT)
+    rest, _ = process.communicate(timeout=120)
+    assert process.returncode != 0, "".join(seen) + rest
+
+    _, runs = mlflow_runs(store(repo))
+    assert "RUNNING" not in {r.info.status for r in runs}
+    killed = [r for r in runs if r.info.status == "KILLED"]
+    assert {r.data.tags["variant"] for r in killed} == {"bn_before"}
+
+    dvc(repo, "repro")
+    assert output_hashes(repo) == hashes
+
+
+def test_four_queued_experiments_in_parallel_on_a_new_store(tmp_path):
+    repo = make_repo(tmp_path)
+    assert not (repo / "mlflow.db").exists()
+    momenta = ("0.0", "0.5", "0.9", "0.99")
+    queued = dvc(repo, "exp", "run", "--queue", "-S", f"bn.momentum={','.join(momenta)}")
+    names = re.findall(r"Queued experiment '([^']+)'", queued)
+    assert len(names) == 4
+    started = time.monotonic()
+    dvc(repo, "queue", "start", "-j", "2")
+    try:
+        logs = {name: dvc(repo, "queue", "logs", "--follow", name) for name in names}
+    finally:
+        dvc(repo, "queue", "stop")
+    elapsed = time.monotonic() - started
+    status = dvc(repo, "queue", "status")
+    assert all(re.search(rf"{n}\s+\S+ \S+\s+Success", status) for n in names), status
+    assert not any("database is locked" in log or "Traceback" in log for log in logs.values())
+
+    _, runs = mlflow_runs(store(repo))
+    assert {r.info.status for r in runs} == {"FINISHED"}
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    for variant in ("bn_after", "bn_before"):
+        logged = sorted(r.data.params["bn.momentum"] for r in parents if r.info.run_name == variant)
+        assert logged == sorted(momenta)
+    by_exp = {r.data.tags.get("dvc.exp_name") for r in parents if r.info.run_name != "baseline"}
+    assert by_exp == set(names)
+    print(f"4 experiments, -j 2: {len(runs)} runs logged in {elapsed:.0f} s")
