@@ -1,0 +1,61 @@
+"""The report's figures: decision boundaries and the epochs-to-80% distribution."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from matplotlib.figure import Figure
+
+from bnlab.dataset import Dataset
+
+
+def boundaries_figure(models: dict[str, keras.Model], data: Dataset) -> Figure:
+    """Each model's P(class 1) over the plane, its 0.5 contour, and the data."""
+    figure = Figure(figsize=(4.5 * len(models), 4.5))
+    low, high = data.features.min(axis=0) - 0.2, data.features.max(axis=0) + 0.2
+    xs, ys = np.meshgrid(np.linspace(low[0], high[0], 150), np.linspace(low[1], high[1], 150))
+    grid = np.c_[xs.ravel(), ys.ravel()].astype("float32")
+    for index, (name, model) in enumerate(models.items(), start=1):
+        axes = figure.add_subplot(1, len(models), index)
+        probability = model.predict(grid, batch_size=4096, verbose=0).reshape(xs.shape)
+        axes.contourf(xs, ys, probability, levels=20, cmap="RdBu_r", alpha=0.6)
+        axes.contour(xs, ys, probability, levels=[0.5], colors="black", linewidths=1)
+        for label, style in (
+            (0, {"c": "white", "marker": "o"}),
+            (1, {"c": "black", "marker": "^"}),
+        ):
+            points = data.features[data.labels == label]
+            axes.scatter(
+                points[:, 0],
+                points[:, 1],
+                s=6,
+                edgecolors="black",
+                linewidths=0.3,
+                alpha=0.6,
+                label=f"class {label}",
+                **style,
+            )
+        axes.set(title=f"{name} (median seed)", xlabel="x1", ylabel="x2", aspect="equal")
+        axes.legend(loc="upper right", fontsize=7)
+    figure.suptitle("Decision boundary (black: P = 0.5) over the dataset")
+    figure.tight_layout(rect=(0, 0, 1, 0.93))
+    return figure
+
+
+def epochs_figure(epochs: dict[str, np.ndarray], threshold: float) -> Figure:
+    """One box per variant, each seed a dot; seeds that never reached it listed below."""
+    figure = Figure(figsize=(7, 4.5))
+    axes = figure.add_subplot()
+    names = list(epochs)
+    reached = [values[np.isfinite(values)] for values in epochs.values()]
+    axes.boxplot(reached, tick_labels=names, showfliers=False)
+    jitter = np.random.default_rng(0)  # fixed: the figure's bytes stay the same
+    for position, values in enumerate(reached, start=1):
+        axes.scatter(position + jitter.uniform(-0.12, 0.12, len(values)), values, s=12, alpha=0.7)
+    never = ", ".join(f"{n}: {int(np.isinf(v).sum())}" for n, v in epochs.items())
+    axes.set(
+        title=f"Epochs until test accuracy first reaches {threshold:.0%}, per seed",
+        ylabel="epoch",
+        xlabel=f"variant (seeds that never reached it: {never})",
+    )
+    return figure

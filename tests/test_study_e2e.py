@@ -1,0 +1,60 @@
+"""The study's features end to end: the report, the bn_input variant, BN without beta and gamma."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras
+import pytest
+import yaml
+
+from tests.e2e import dvc, make_repo, mlflow_runs, run, stages_run
+
+pytestmark = pytest.mark.slow
+
+ALL = ["baseline", "bn_after", "bn_before", "bn_input"]
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    repo = make_repo(tmp_path_factory.mktemp("bnlab-study"))
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["variants"] = ALL
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(repo, "git", "commit", "-qam", "all four variants")
+    dvc(repo, "repro")
+    return repo
+
+
+def test_report_has_every_section_and_every_variant(repo):
+    summary = (repo / "reports" / "summary.md").read_text()
+    for heading in ("## Per variant", "## Against the baseline", "## The tutorial's claims"):
+        assert heading in summary
+    for variant in ALL:
+        assert f"| {variant} |" in summary
+    assert "0.846 / 0.848" in summary  # the tutorial's bn_after run, beside ours
+    assert summary.count("supported") + summary.count("not judged") >= 5
+    metrics = json.loads((repo / "metrics" / "summary.json").read_text())
+    assert set(metrics["bn_input"]["vs_baseline"]) >= {"welch_p", "mann_whitney_p"}
+    assert 0 <= metrics["bn_before"]["vs_baseline"]["welch_p"] <= 1
+    for figure in ("decision_boundaries.png", "epochs_to_80.png"):
+        assert (repo / "reports" / "figures" / figure).stat().st_size > 10_000
+    _, runs = mlflow_runs(f"sqlite:///{repo / 'mlflow.db'}")
+    report = [r for r in runs if r.info.run_name == "report"]
+    assert len(report) == 1 and report[0].info.status == "FINISHED"
+
+
+def test_bn_input_puts_batch_norm_on_the_inputs(repo):
+    model = keras.models.load_model(repo / "models" / "bn_input" / "seed_000.keras")
+    assert type(model.layers[0]).__name__ == "BatchNormalization"
+
+
+def test_without_beta_and_gamma_the_saved_models_have_neither(repo):
+    output = dvc(repo, "exp", "run", "-S", "bn.center=false", "-S", "bn.scale=false")
+    assert "train@baseline" not in stages_run(output)
+    for variant in ("bn_after", "bn_before", "bn_input"):
+        model = keras.models.load_model(repo / "models" / variant / "seed_001.keras")
+        bn = next(layer for layer in model.layers if type(layer).__name__ == "BatchNormalization")
+        names = sorted(w.path.split("/")[-1] for w in bn.weights)
+        assert names == ["moving_mean", "moving_variance"]
