@@ -104,7 +104,8 @@ def test_interrupted_training_ends_killed_and_next_repro_matches(repo):
     assert output_hashes(repo) == hashes
 
 
-def test_four_queued_experiments_in_parallel_on_a_new_store(tmp_path):
+@pytest.mark.parametrize("jobs", [2, 4])
+def test_four_queued_experiments_in_parallel_on_a_new_store(tmp_path, jobs):
     repo = make_repo(tmp_path)
     assert not (repo / "mlflow.db").exists()
     momenta = ("0.0", "0.5", "0.9", "0.99")
@@ -112,7 +113,7 @@ def test_four_queued_experiments_in_parallel_on_a_new_store(tmp_path):
     names = re.findall(r"Queued experiment '([^']+)'", queued)
     assert len(names) == 4
     started = time.monotonic()
-    dvc(repo, "queue", "start", "-j", "2")
+    dvc(repo, "queue", "start", "-j", str(jobs))
     try:
         logs = {name: dvc(repo, "queue", "logs", "--follow", name) for name in names}
     finally:
@@ -130,4 +131,4 @@ def test_four_queued_experiments_in_parallel_on_a_new_store(tmp_path):
         assert logged == sorted(momenta)
     by_exp = {r.data.tags.get("dvc.exp_name") for r in parents if r.info.run_name != "baseline"}
     assert by_exp == set(names)
-    print(f"4 experiments, -j 2: {len(runs)} runs logged in {elapsed:.0f} s")
+    print(f"4 experiments, -j {jobs}: {len(runs)} runs logged in {elapsed:.0f} s")

@@ -1,0 +1,54 @@
+"""How long MLflow logging adds to one variant's train stage.
+
+Replays, against a fresh SQLite store in a temporary folder, exactly the
+calls the train stage makes for a variant: the store and experiment, the
+variant's run with one child run per seed, every seed's per-epoch curves, the
+mean curves, the history and the models as artifacts. It reads the outputs of
+the last `dvc repro`, so run that first.
+
+    python bench/tracking_overhead.py [variant] [repeats]
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bnlab.history import METRICS, read_history
+from bnlab.tracking import Tracker, VariantRun
+
+
+def replay(root: Path, variant: str) -> float:
+    history_path = Path("results/history") / f"{variant}.csv"
+    history = read_history(history_path)
+    models = sorted((Path("models") / variant).glob("seed_*.keras"))
+    started = time.perf_counter()
+    tracker = Tracker("bench", root=root)
+    run = VariantRun(tracker, variant, {"variant": variant}, {"train.epochs": history.n_epochs})
+    with run.active():
+        for index, seed in enumerate(history.seeds):
+            with run.seed(seed) as child:
+                curves = {m: history.curves[m][index].tolist() for m in METRICS}
+                tracker.log_curves(child, curves)
+        tracker.log_curves(run.ids.run_id, {m: history.mean(m).tolist() for m in METRICS})
+        tracker.log_artifacts(run.ids.run_id, [history_path], "history")
+        tracker.log_artifacts(run.ids.run_id, models, "models")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    variant = sys.argv[1] if len(sys.argv) > 1 else "bn_after"
+    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    times = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as folder:
+            times.append(replay(Path(folder), variant))
+    print(f"MLflow logging of one {variant} train stage, new store each time, {repeats} runs:")
+    print(f"  median {statistics.median(times):.2f} s  (min {min(times):.2f}, max {max(times):.2f})")
+
+
+if __name__ == "__main__":
+    main()
