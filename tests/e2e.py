@@ -58,7 +58,7 @@ def stages_run(output: str) -> set[str]:
 
 def make_repo(path: Path) -> Path:
     """A git + DVC repository holding bnlab's pipeline, code and tiny params, committed."""
-    for name in ("dvc.yaml", ".gitignore"):
+    for name in ("dvc.yaml", ".gitignore", "MLproject", "python_env.yaml"):
         shutil.copy(ROOT / name, path)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     shutil.copytree(ROOT / "src", path / "src", ignore=ignore)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from mlflow import MlflowClient
 
 from tests.e2e import VARIANTS, dvc, make_repo, mlflow_runs, run, stages_run
 
@@ -59,6 +61,23 @@ def test_second_repro_runs_nothing(repo, first_repro):
     output = dvc(repo, "repro")
     assert stages_run(output) == set()
     assert "Data and pipelines are up to date" in output
+
+
+def test_mlflow_run_entry_points_drive_the_pipeline(repo, first_repro):
+    mlflow = str(Path(sys.executable).parent / "mlflow")
+    output = run(repo, mlflow, "run", ".", "--env-manager", "local")
+    assert "Data and pipelines are up to date" in output
+    output = run(
+        repo, mlflow, "run", ".", "-e", "train", "-P", "variant=bn_before", "--env-manager", "local"
+    )
+    assert "Stage 'train@bn_before' didn't change, skipping" in output
+    client = MlflowClient(tracking_uri=store(repo))
+    default = client.get_experiment_by_name("Default").experiment_id
+    projects = [
+        r for r in client.search_runs([default]) if "mlflow.project.entryPoint" in r.data.tags
+    ]
+    assert sorted(r.data.tags["mlflow.project.entryPoint"] for r in projects) == ["main", "train"]
+    assert {r.info.status for r in projects} == {"FINISHED"}
 
 
 def test_dvc_metrics_and_plots_work(repo, first_repro):
