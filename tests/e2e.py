@@ -79,6 +79,16 @@ def mlflow_runs(tracking_uri: str) -> tuple[MlflowClient, list]:
     return client, client.search_runs([experiment.experiment_id], max_results=1000)
 
 
+def training_runs(runs: list) -> list:
+    """The runs train stages made (variant runs and their seed children), not the report's."""
+    return [r for r in runs if r.data.tags.get("dvc.stage", "").startswith("train@")]
+
+
+def variant_runs(runs: list) -> list:
+    """Each variant's run: a training run that is no seed's child."""
+    return [r for r in training_runs(runs) if "mlflow.parentRunId" not in r.data.tags]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

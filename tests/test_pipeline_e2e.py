@@ -11,7 +11,16 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from tests.e2e import VARIANTS, dvc, make_repo, mlflow_runs, run, stages_run
+from tests.e2e import (
+    VARIANTS,
+    dvc,
+    make_repo,
+    mlflow_runs,
+    run,
+    stages_run,
+    training_runs,
+    variant_runs,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +40,7 @@ def store(repo: Path) -> str:
 
 
 def test_repro_runs_every_stage(repo, first_repro):
-    expected = {"generate", "split", "configure", "plot"}
+    expected = {"generate", "split", "configure", "plot", "report"}
     expected |= {f"{stage}@{v}" for stage in ("train", "evaluate") for v in VARIANTS}
     assert stages_run(first_repro) == expected
     assert (repo / "dvc.lock").exists()
@@ -89,7 +98,7 @@ def test_dvc_metrics_and_plots_work(repo, first_repro):
 
 def test_mlflow_has_one_finished_run_per_variant_with_seed_children(repo, first_repro):
     client, runs = mlflow_runs(store(repo))
-    parents = {r.info.run_name: r for r in runs if "mlflow.parentRunId" not in r.data.tags}
+    parents = {r.info.run_name: r for r in variant_runs(runs)}
     assert set(parents) == set(VARIANTS)
     for variant, parent in parents.items():
         assert parent.info.status == "FINISHED"
@@ -148,7 +157,7 @@ def test_bn_momentum_experiment_reruns_only_bn_training(repo, first_repro):
 
     # MLflow: new BN runs tagged with the experiment, the baseline's runs untouched.
     _, after = mlflow_runs(store(repo))
-    new = [r for r in after if r.info.run_id not in {b.info.run_id for b in before}]
+    new = [r for r in training_runs(after) if r.info.run_id not in {b.info.run_id for b in before}]
     assert {r.data.tags["variant"] for r in new} == {"bn_after", "bn_before"}
     exp_name = re.search(r"Ran experiment\(s\): (\S+)", output).group(1)
     assert {r.data.tags["dvc.exp_name"] for r in new} == {exp_name}
@@ -174,7 +183,7 @@ def test_queued_experiment_logs_into_the_repository_store(repo, first_repro):
     assert re.search(rf"{name}\s+\S+ \S+\s+Success", dvc(repo, "queue", "status"))
     _, after = mlflow_runs(store(repo))
     new = [r for r in after if r.info.run_id not in {b.info.run_id for b in before}]
-    parents = [r for r in new if "mlflow.parentRunId" not in r.data.tags]
+    parents = variant_runs(new)
     assert sorted(r.info.run_name for r in parents) == ["bn_after", "bn_before"]
     assert {r.data.params["bn.momentum"] for r in parents} == {"0.5"}
     assert {r.info.status for r in new} == {"FINISHED"}

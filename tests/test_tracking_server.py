@@ -12,7 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import VARIANTS, dvc, free_port, make_repo, mlflow_runs, start_mlflow, stop
+from tests.e2e import (
+    VARIANTS,
+    dvc,
+    free_port,
+    make_repo,
+    mlflow_runs,
+    start_mlflow,
+    stop,
+    training_runs,
+    variant_runs,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -94,9 +104,11 @@ def test_pipeline_logs_to_the_server_and_postgres_holds_the_runs(
 
     # Straight from PostgreSQL, not through the server.
     _, runs = mlflow_runs(postgres_uri)
-    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    parents = variant_runs(runs)
     assert sorted(r.info.run_name for r in parents) == sorted(VARIANTS)
-    assert len(runs) == len(VARIANTS) * 3
+    assert len(training_runs(runs)) == len(VARIANTS) * 3  # each with two seed children
+    trained = {r.info.run_id for r in training_runs(runs)}
+    assert [r.info.run_name for r in runs if r.info.run_id not in trained] == ["report"]
     assert {r.info.status for r in runs} == {"FINISHED"}
 
     # Artifacts went through the server into its artifact folder.
