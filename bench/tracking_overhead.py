@@ -17,25 +17,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from bnlab.history import METRICS, read_history
+from bnlab.history import read_history
+from bnlab.run_worker import log_outputs
 from bnlab.tracking import Tracker, VariantRun
 
 
 def replay(root: Path, variant: str) -> float:
     history_path = Path("results/history") / f"{variant}.csv"
+    scores_path = Path("results/scores") / f"{variant}.csv"
     history = read_history(history_path)
-    models = sorted((Path("models") / variant).glob("seed_*.keras"))
+    models = Path("models") / variant
     started = time.perf_counter()
     tracker = Tracker("bench", root=root)
     run = VariantRun(tracker, variant, {"variant": variant}, {"train.epochs": history.n_epochs})
-    with run.active():
-        for index, seed in enumerate(history.seeds):
-            with run.seed(seed) as child:
-                curves = {m: history.curves[m][index].tolist() for m in METRICS}
-                tracker.log_curves(child, curves)
-        tracker.log_curves(run.ids.run_id, {m: history.mean(m).tolist() for m in METRICS})
-        tracker.log_artifacts(run.ids.run_id, [history_path], "history")
-        tracker.log_artifacts(run.ids.run_id, models, "models")
+    with run.active(), run.seeds(list(history.seeds)):
+        log_outputs(run, {"history": history_path, "scores": scores_path, "models_dir": models})
     return time.perf_counter() - started
 
 
@@ -47,7 +43,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             times.append(replay(Path(folder), variant))
     print(f"MLflow logging of one {variant} train stage, new store each time, {repeats} runs:")
-    print(f"  median {statistics.median(times):.2f} s  (min {min(times):.2f}, max {max(times):.2f})")
+    median, low, high = statistics.median(times), min(times), max(times)
+    print(f"  median {median:.2f} s  (min {low:.2f}, max {high:.2f})")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -53,6 +54,10 @@ TRAIN_BN_AFTER = [
     "models",
     "--history",
     "history.csv",
+    "--scores",
+    "scores.csv",
+    "--boundary",
+    "boundary.csv",
     "--runs",
     "runs.json",
 ]
@@ -74,7 +79,8 @@ def test_training_keeps_framework_noise_off_the_terminal(tmp_path, tiny_params_d
     result = _run(TRAIN_BN_AFTER, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert result.stdout.count("train bn_after: seed") == 2
+    assert result.stdout.splitlines()[0] == "train bn_after: 2 seeds x 3 epochs, all at once"
+    assert result.stdout.splitlines()[1].startswith("train bn_after: trained in")
     assert (tmp_path / "mlflow.db").exists(), "outside a DVC repo the store is in the working dir"
 
 
@@ -94,7 +100,7 @@ def test_unknown_stage_prints_usage():
 def test_interrupted_training_ends_its_mlflow_runs_killed(
     tmp_path, tiny_params_dict, signum, status, said
 ):
-    tiny_params_dict["train"].update(epochs=300, seeds=4)
+    tiny_params_dict["train"].update(epochs=20000, seeds=4)  # a minute or more
     _prepare(tmp_path, tiny_params_dict)
     process = subprocess.Popen(
         [sys.executable, "-m", "bnlab", *TRAIN_BN_AFTER],
@@ -103,17 +109,46 @@ def test_interrupted_training_ends_its_mlflow_runs_killed(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert process.stdout.readline().startswith("train bn_after: seed 0 (1/4)")
-    time.sleep(1.5)  # seed 1 (300 epochs, several seconds) is now training
+    assert process.stdout.readline().startswith("train bn_after: 4 seeds x 20000 epochs")
+    time.sleep(2)  # training
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == status
     assert stderr.strip() == f"bnlab train: {said}"
-    assert not (tmp_path / "history.csv").exists(), "no partial result is written"
+    for output in ("history.csv", "scores.csv", "runs.json"):
+        assert not (tmp_path / output).exists(), "no partial result is written"
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name("bn-circles").experiment_id])
     statuses = {r.info.run_name: r.info.status for r in runs}
-    assert statuses["bn_after"] == "KILLED"
-    assert statuses["bn_after-seed-0"] == "FINISHED"
-    assert statuses["bn_after-seed-1"] == "KILLED"
-    assert "RUNNING" not in statuses.values()
+    assert statuses == {
+        name: "KILLED" for name in ["bn_after", *(f"bn_after-seed-{s}" for s in range(4))]
+    }
+
+
+def test_a_failed_training_ends_its_mlflow_runs_failed_with_the_error(tmp_path, tiny_params_dict):
+    _prepare(tmp_path, tiny_params_dict)
+    (tmp_path / "models").write_text("a file where the models folder should be")
+    result = _run(TRAIN_BN_AFTER, tmp_path)
+    assert result.returncode != 0
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("bn-circles").experiment_id])
+    assert {r.info.status for r in runs} == {"FAILED"}
+    assert len(runs) == 3
+    assert all("FileExistsError: [Errno 17]" in r.data.tags["error"] for r in runs)
+
+
+def test_training_reports_an_unusable_mlflow_store_in_one_line(tmp_path, tiny_params_dict):
+    _prepare(tmp_path, tiny_params_dict)
+    result = subprocess.run(
+        [sys.executable, "-m", "bnlab", *TRAIN_BN_AFTER],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        # a store inside a file: it cannot be created
+        env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/params.yaml/m.db"},
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("bnlab train: error: MLflow logging failed: ")

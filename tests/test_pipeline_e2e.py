@@ -40,15 +40,15 @@ def store(repo: Path) -> str:
 
 
 def test_repro_runs_every_stage(repo, first_repro):
-    expected = {"generate", "split", "configure", "plot", "report"}
-    expected |= {f"{stage}@{v}" for stage in ("train", "evaluate") for v in VARIANTS}
+    expected = {"generate", "split", "configure", "evaluate", "plot", "report", "publish"}
+    expected |= {f"train@{v}" for v in VARIANTS}
     assert stages_run(first_repro) == expected
     assert (repo / "dvc.lock").exists()
 
 
 def test_outputs_are_sane(repo, first_repro):
     for variant in VARIANTS:
-        metrics = json.loads((repo / "metrics" / f"{variant}.json").read_text())
+        metrics = json.loads((repo / "metrics" / "variants" / f"{variant}.json").read_text())
         assert metrics["seeds"] == 2
         for name in ("train_accuracy", "test_accuracy"):
             spread = metrics[name]
@@ -60,6 +60,10 @@ def test_outputs_are_sane(repo, first_repro):
         ]
         history = (repo / "results" / "history" / f"{variant}.csv").read_text().splitlines()
         assert len(history) == 1 + 2 * 3
+        scores = (repo / "results" / "scores" / f"{variant}.csv").read_text().splitlines()
+        assert len(scores) == 1 + 2
+        boundary = (repo / "results" / "boundary" / f"{variant}.csv").read_text().splitlines()
+        assert boundary[0] in ("# seed 0", "# seed 1") and len(boundary) == 2 + 150 * 150
     for figure in ("dataset", "accuracy_baseline", "accuracy_bn_after", "test_accuracy_by_variant"):
         assert (repo / "figures" / f"{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     header = (repo / "results" / "curves" / "test_accuracy.csv").read_text().splitlines()[0]
@@ -91,7 +95,7 @@ def test_mlflow_run_entry_points_drive_the_pipeline(repo, first_repro):
 
 def test_dvc_metrics_and_plots_work(repo, first_repro):
     shown = json.loads(dvc(repo, "metrics", "show", "--json"))
-    assert shown[""]["data"]["metrics/bn_after.json"]["data"]["seeds"] == 2
+    assert shown[""]["data"]["metrics/variants/bn_after.json"]["data"]["seeds"] == 2
     plots = json.loads(dvc(repo, "plots", "show", "--json"))
     assert "Test accuracy per epoch (mean over seeds)" in plots["data"]
 
@@ -106,6 +110,10 @@ def test_mlflow_has_one_finished_run_per_variant_with_seed_children(repo, first_
         assert sorted(c.data.tags["seed"] for c in children) == ["0", "1"]
         assert {c.info.status for c in children} == {"FINISHED"}
         assert all(c.data.metrics["test_accuracy"] > 0 for c in children)
+        assert all(c.data.params["seed"] == c.data.tags["seed"] for c in children)
+        for child in children:
+            steps = client.get_metric_history(child.info.run_id, "val_accuracy")
+            assert sorted(m.step for m in steps) == [1, 2, 3]
         tags = parent.data.tags
         assert (tags["variant"], tags["dvc.stage"]) == (variant, f"train@{variant}")
         assert len(tags["mlflow.source.git.commit"]) == 40
@@ -132,7 +140,8 @@ def test_forced_repro_gives_the_same_bytes(repo, first_repro):
         for stage in lock["stages"].values():
             for out in stage.get("outs", []):
                 # .keras files carry a save time; run ids are new for every run.
-                if not out["path"].startswith(("models", "figures", "results/runs")):
+                varying = ("models", "figures", "results/runs", "results/mlflow")
+                if not out["path"].startswith(varying):
                     found[out["path"]] = out["md5"]
         return found
 
@@ -148,12 +157,12 @@ def test_bn_momentum_experiment_reruns_only_bn_training(repo, first_repro):
     _, before = mlflow_runs(store(repo))
     output = dvc(repo, "exp", "run", "-S", "bn.momentum=0.0")
     ran = stages_run(output)
-    assert {"train@bn_after", "train@bn_before", "evaluate@bn_after", "plot"} <= ran
-    assert ran.isdisjoint({"generate", "split", "train@baseline", "evaluate@baseline"})
+    assert {"train@bn_after", "train@bn_before", "evaluate", "plot", "publish"} <= ran
+    assert ran.isdisjoint({"generate", "split", "train@baseline"})
     table = json.loads(dvc(repo, "exp", "show", "--json"))
     shown = json.dumps(table)
     assert "bn.momentum" in shown or '"momentum": 0.0' in shown
-    assert "metrics/bn_after.json" in shown
+    assert "metrics/variants/bn_after.json" in shown
 
     # MLflow: new BN runs tagged with the experiment, the baseline's runs untouched.
     _, after = mlflow_runs(store(repo))

@@ -36,7 +36,9 @@ def output_hashes(repo: Path) -> dict[str, str]:
         out["path"]: out["md5"]
         for stage in lock["stages"].values()
         for out in stage.get("outs", [])
-        if out["path"].startswith(("data", "results/history", "results/scores", "metrics"))
+        if out["path"].startswith(
+            ("data", "results/history", "results/scores", "results/boundary", "metrics")
+        )
     }
 
 
@@ -72,7 +74,7 @@ def test_bad_param_stops_with_one_line_and_loses_nothing(repo):
 
 
 def test_interrupted_training_ends_killed_and_next_repro_matches(repo):
-    set_param(repo, "train", "epochs", 150)  # seconds per seed: room to interrupt
+    set_param(repo, "train", "epochs", 3000)  # several seconds of training: room to interrupt
     dvc(repo, "repro")
     hashes = output_hashes(repo)
     process = subprocess.Popen(
@@ -87,9 +89,9 @@ def test_interrupted_training_ends_killed_and_next_repro_matches(repo):
     seen = []
     for line in process.stdout:
         seen.append(line)
-        if line.startswith("train bn_before: seed 0"):
+        if line.startswith("train bn_before: 2 seeds x 3000 epochs"):
             break
-    time.sleep(0.5)
+    time.sleep(1.5)
     # Ctrl-C in a terminal signals the whole foreground process group.
     os.killpg(process.pid, signal.SIGINT)
     rest, _ = process.communicate(timeout=120)

@@ -33,9 +33,9 @@ def test_dvc_root_wins_over_the_working_directory(tmp_path, monkeypatch):
 
 def test_exception_ends_the_run_failed_with_the_error(tracker):
     run = VariantRun(tracker, "bn_after", {"variant": "bn_after"}, {"bn.momentum": 0.99})
-    with pytest.raises(RuntimeError), run.active(), run.seed(0):
+    with pytest.raises(RuntimeError), run.active(), run.seeds([0, 1]):
         raise RuntimeError("NaN loss at epoch 7")
-    for run_id in (run.ids.run_id, run.ids.seed_runs[0]):
+    for run_id in (run.ids.run_id, *run.ids.seed_runs.values()):
         assert _status(tracker, run_id) == "FAILED"
         assert (
             tracker.client.get_run(run_id).data.tags["error"] == "RuntimeError: NaN loss at epoch 7"
@@ -45,22 +45,33 @@ def test_exception_ends_the_run_failed_with_the_error(tracker):
 @pytest.mark.parametrize("interrupt", [KeyboardInterrupt, Terminated])
 def test_interrupt_ends_the_run_killed(tracker, interrupt):
     run = VariantRun(tracker, "baseline", {}, {})
-    with pytest.raises(interrupt), run.active():
-        with run.seed(0):
-            pass
-        with run.seed(1):
-            raise interrupt()
+    with pytest.raises(interrupt), run.active(), run.seeds([0, 1]):
+        raise interrupt()
     assert _status(tracker, run.ids.run_id) == "KILLED"
-    assert _status(tracker, run.ids.seed_runs[0]) == "FINISHED"
+    assert _status(tracker, run.ids.seed_runs[0]) == "KILLED"
     assert _status(tracker, run.ids.seed_runs[1]) == "KILLED"
+
+
+def test_seed_runs_are_children_named_after_variant_and_seed(tracker):
+    run = VariantRun(tracker, "bn_before", {"variant": "bn_before"}, {"bn.momentum": 0.9})
+    with run.active(), run.seeds([3, 4]) as children:
+        assert sorted(children) == [3, 4]
+    for seed, child in run.ids.seed_runs.items():
+        info = tracker.client.get_run(child)
+        assert info.info.run_name == f"bn_before-seed-{seed}"
+        assert info.info.status == "FINISHED"
+        assert info.data.tags["mlflow.parentRunId"] == run.ids.run_id
+        assert info.data.params == {"bn.momentum": "0.9", "seed": str(seed)}
 
 
 def test_curves_are_logged_with_step_equal_to_epoch(tracker, tmp_path):
     run = VariantRun(tracker, "baseline", {}, {"train.epochs": 3})
     with run.active():
-        tracker.log_curves(run.ids.run_id, {"val_accuracy": [0.5, 0.7, 0.9]})
+        tracker.log_run(run.ids.run_id, {"val_accuracy": [0.5, 0.7, 0.9]}, {"test_loss": 0.3})
     history = tracker.client.get_metric_history(run.ids.run_id, "val_accuracy")
     assert [(m.step, m.value) for m in history] == [(1, 0.5), (2, 0.7), (3, 0.9)]
+    final = tracker.client.get_metric_history(run.ids.run_id, "test_loss")
+    assert [(m.step, m.value) for m in final] == [(0, 0.3)]
     run.ids.write(tmp_path / "runs.json")
     assert RunIds.read(tmp_path / "runs.json") == run.ids
 

@@ -17,7 +17,7 @@ from bnlab import interrupt
 from bnlab.errors import BnlabError, Terminated
 from bnlab.quiet import native_stderr_to_file
 
-STAGES = ("configure", "generate", "split", "train", "evaluate", "plot", "report")
+STAGES = ("configure", "generate", "split", "train", "evaluate", "plot", "report", "publish")
 USAGE = f"usage: python -m bnlab [--debug] {{{','.join(STAGES)}}} [options]"
 
 

@@ -1,12 +1,26 @@
 """Build the tutorial's MLP with BatchNormalization at a given placement.
 
-One builder serves every variant: the placement is data, not a copy of the
-model code.
+One layer plan per placement serves every variant (the placement is data, not
+a copy of the model code), and two builders read it:
+
+- ``build_model``: the tutorial's ``keras.Sequential`` for one seed; this is
+  what every seed is saved as.
+- ``build_seed_axis_model``: the same plan with a seed axis, so that many
+  seeds train as one Keras model. Input ``(batch, seed, 2)``, output
+  ``(batch, seed, 1)``. Each Dense becomes an ``EinsumDense`` holding one
+  kernel per seed; each BatchNormalization normalizes ``seed x unit``
+  features over the batch axis only, so every seed keeps its own batch
+  statistics, moving averages, gamma and beta. Seeds share no weight and no
+  statistic; their losses are summed, so each seed's gradient is exactly the
+  gradient of its own loss.
+
+``stack_weights`` / ``unstack_weights`` move weights between the two.
 """
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 from bnlab.params import BNParams, ModelParams, Placement, TrainParams
@@ -14,7 +28,7 @@ from bnlab.params import BNParams, ModelParams, Placement, TrainParams
 N_FEATURES = 2
 
 
-def build_model(placement: Placement, model: ModelParams, bn: BNParams | None) -> keras.Sequential:
+def layer_plan(placement: Placement) -> list[str]:
     """The tutorial's 2-50-1 MLP; placement says where BatchNormalization goes.
 
     none:   Dense(relu) -> Dense(sigmoid)
@@ -22,36 +36,130 @@ def build_model(placement: Placement, model: ModelParams, bn: BNParams | None) -
     before: Dense(linear) -> BN -> ReLU -> Dense(sigmoid) (tutorial's second)
     input:  BN -> Dense(relu) -> Dense(sigmoid)          (tutorial's extension)
     """
+    hidden = "hidden_linear" if placement == "before" else "hidden_relu"
+    plan = {
+        "none": [hidden],
+        "after": [hidden, "bn"],
+        "before": [hidden, "bn", "relu"],
+        "input": ["bn", hidden],
+    }[placement]
+    return [*plan, "output"]
+
+
+def _check(placement: Placement, bn: BNParams | None) -> None:
     if placement != "none" and bn is None:
         raise ValueError(f"placement {placement!r} needs BN settings")
 
-    def batch_norm() -> layers.BatchNormalization:
-        return layers.BatchNormalization(
-            momentum=bn.momentum, epsilon=bn.epsilon, center=bn.center, scale=bn.scale
+
+def _batch_norm(bn: BNParams) -> layers.BatchNormalization:
+    return layers.BatchNormalization(
+        momentum=bn.momentum, epsilon=bn.epsilon, center=bn.center, scale=bn.scale
+    )
+
+
+def build_model(placement: Placement, model: ModelParams, bn: BNParams | None) -> keras.Sequential:
+    """The tutorial's model for one seed (``layer_plan`` says which layers)."""
+    _check(placement, bn)
+    stack: list[layers.Layer] = [keras.Input(shape=(N_FEATURES,))]
+    for step in layer_plan(placement):
+        if step == "bn":
+            stack.append(_batch_norm(bn))
+        elif step == "relu":
+            stack.append(layers.Activation("relu"))
+        elif step.startswith("hidden"):
+            activation = "relu" if step == "hidden_relu" else None
+            stack.append(
+                layers.Dense(
+                    model.hidden_units, activation=activation, kernel_initializer="he_uniform"
+                )
+            )
+        else:
+            stack.append(layers.Dense(1, activation="sigmoid"))
+    return keras.Sequential(stack)
+
+
+def build_seed_axis_model(
+    placement: Placement, model: ModelParams, bn: BNParams | None, n_seeds: int
+) -> keras.Sequential:
+    """``n_seeds`` independent copies of ``build_model``'s model as one Keras model.
+
+    Its weights are meant to be set with ``stack_weights`` from per-seed models
+    built (and so initialised) by ``build_model``.
+    """
+    _check(placement, bn)
+
+    def dense(units: int, activation: str | None) -> layers.EinsumDense:
+        return layers.EinsumDense(
+            "bsi,sij->bsj", output_shape=(n_seeds, units), bias_axes="sj", activation=activation
         )
 
-    hidden_activation = None if placement == "before" else "relu"
-    stack: list[layers.Layer] = [keras.Input(shape=(N_FEATURES,))]
-    if placement == "input":
-        stack.append(batch_norm())
-    stack.append(
-        layers.Dense(
-            model.hidden_units, activation=hidden_activation, kernel_initializer="he_uniform"
-        )
-    )
-    if placement == "before":
-        stack += [batch_norm(), layers.Activation("relu")]
-    if placement == "after":
-        stack.append(batch_norm())
-    stack.append(layers.Dense(1, activation="sigmoid"))
+    def batch_norm(width: int) -> list[layers.Layer]:
+        # Keras' BatchNormalization takes one feature axis: flatten seed x unit
+        # into it, so the moments are taken over the batch axis only.
+        return [
+            layers.Reshape((n_seeds * width,)),
+            _batch_norm(bn),
+            layers.Reshape((n_seeds, width)),
+        ]
+
+    stack: list[layers.Layer] = [keras.Input(shape=(n_seeds, N_FEATURES))]
+    width = N_FEATURES
+    for step in layer_plan(placement):
+        if step == "bn":
+            stack += batch_norm(width)
+        elif step == "relu":
+            stack.append(layers.Activation("relu"))
+        elif step.startswith("hidden"):
+            stack.append(dense(model.hidden_units, "relu" if step == "hidden_relu" else None))
+            width = model.hidden_units
+        else:
+            stack.append(dense(1, "sigmoid"))
     return keras.Sequential(stack)
+
+
+def stack_weights(seed_axis_model: keras.Model, models: list[keras.Model]) -> None:
+    """Set the seed-axis model's weights: seed s's copy comes from ``models[s]``."""
+    per_seed = [m.get_weights() for m in models]
+    targets = seed_axis_model.get_weights()
+    seed_axis_model.set_weights(
+        [
+            np.stack([weights[i] for weights in per_seed]).reshape(target.shape)
+            for i, target in enumerate(targets)
+        ]
+    )
+
+
+def unstack_weights(seed_axis_model: keras.Model, models: list[keras.Model]) -> None:
+    """Set each per-seed model's weights to its copy in the seed-axis model."""
+    stacked = seed_axis_model.get_weights()
+    shapes = [w.shape for w in models[0].get_weights()]
+    for seed_index, model in enumerate(models):
+        copies = [w.reshape(len(models), *shape) for w, shape in zip(stacked, shapes, strict=True)]
+        model.set_weights([copy[seed_index] for copy in copies])
+
+
+def unstack_optimizer(seed_axis_optimizer: keras.optimizers.SGD, models: list[keras.Model]) -> None:
+    """Give each compiled per-seed model its share of the SGD state: the step count
+    and its momentum slots, so a saved seed is the model ``fit`` would have left."""
+    for seed_index, model in enumerate(models):
+        model.optimizer.build(model.trainable_variables)
+        model.optimizer.iterations.assign(seed_axis_optimizer.iterations)
+        for mine, stacked in zip(
+            model.optimizer.momentums, seed_axis_optimizer.momentums, strict=True
+        ):
+            mine.assign(np.asarray(stacked).reshape(len(models), *mine.shape)[seed_index])
 
 
 def compile_model(model: keras.Model, train: TrainParams, steps_per_execution: int = 1) -> None:
     """The tutorial's loss, optimizer and metric."""
     model.compile(
         loss="binary_crossentropy",
-        optimizer=keras.optimizers.SGD(learning_rate=train.learning_rate, momentum=train.momentum),
+        optimizer=optimizer(train),
         metrics=["accuracy"],
         steps_per_execution=steps_per_execution,
     )
+
+
+def optimizer(train: TrainParams) -> keras.optimizers.SGD:
+    """The tutorial's SGD with momentum."""
+    return keras.optimizers.SGD(learning_rate=train.learning_rate, momentum=train.momentum)

@@ -17,7 +17,6 @@ from matplotlib.figure import Figure
 from bnlab.dataset import Dataset, read_csv
 from bnlab.history import History, read_history
 from bnlab.params import load_params
-from bnlab.tracking import RunIds, Tracker
 
 CLASS_NAMES = {0: "class 0 (outer circle)", 1: "class 1 (inner circle)"}
 
@@ -79,14 +78,6 @@ def write_curves(path: Path, histories: dict[str, History], metric: str) -> None
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def log_figures(ids: RunIds, paths: list[Path]) -> None:
-    """Figures go to a variant's run once: the run of a training that DVC kept
-    cached (e.g. the baseline in a bn.* experiment) stays as it was."""
-    tracker = Tracker.for_runs(ids)
-    if tracker and not tracker.has_artifacts(ids.run_id, "figures"):
-        tracker.log_artifacts(ids.run_id, paths, "figures")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bnlab plot", description=__doc__)
     parser.add_argument("--params", default="params.yaml")
@@ -94,7 +85,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--history-dir", required=True, help="folder of <variant>.csv histories")
     parser.add_argument("--figures-dir", required=True)
     parser.add_argument("--curves-dir", required=True, help="folder for the dvc plots CSVs")
-    parser.add_argument("--runs-dir", required=True, help="folder of <variant>.json run ids")
     args = parser.parse_args(argv)
     params = load_params(args.params)
     histories = {v: read_history(Path(args.history_dir) / f"{v}.csv") for v in params.variants}
@@ -107,8 +97,4 @@ def main(argv: list[str] | None = None) -> None:
     overlay_figure(histories).savefig(figures / "test_accuracy_by_variant.png", dpi=100)
     write_curves(curves / "test_accuracy.csv", histories, "val_accuracy")
     write_curves(curves / "train_accuracy.csv", histories, "accuracy")
-    shared = [figures / "dataset.png", figures / "test_accuracy_by_variant.png"]
-    for variant in histories:
-        ids = RunIds.read(Path(args.runs_dir) / f"{variant}.json")
-        log_figures(ids, [figures / f"accuracy_{variant}.png", *shared])
     print(f"plot: {len(histories) + 2} figures -> {figures}/, curves -> {curves}/", flush=True)

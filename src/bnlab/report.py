@@ -1,13 +1,13 @@
-"""Stage report: every variant's scores, history and models -> the study's answer.
+"""Stage report: every variant's scores, history and boundary -> the study's answer.
 
 Writes ``summary.md`` (per variant: test and train accuracy with 95%
 confidence intervals, epochs to 80% test accuracy, final loss; each BN
 variant against the baseline with Welch's t-test and a Mann-Whitney U test;
 the tutorial's single-run figures beside ours; its claims marked supported or
 not), ``summary.json`` (the same numbers, for ``dvc metrics``) and figures:
-decision boundaries of a representative seed per variant and the
-distribution of epochs to 80%. All of it also goes to an MLflow run named
-``report``.
+decision boundaries of the median seed per variant (from train) and the
+distribution of epochs to 80%. ``publish`` puts all of it in an MLflow run
+named ``report``.
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
+from bnlab.boundary import read_boundary
 from bnlab.dataset import Dataset, read_csv
-from bnlab.evaluate import THRESHOLD, epochs_to_80, load_model, read_scores
+from bnlab.evaluate import THRESHOLD, epochs_to_80
 from bnlab.history import History, read_history
 from bnlab.params import load_params
 from bnlab.report_figures import boundaries_figure, epochs_figure
 from bnlab.report_text import claims, markdown
+from bnlab.scores import read_scores
 from bnlab.statistics import Comparison, Interval, compare, mean_interval, quartiles
-from bnlab.tracking import Tracker, context_tags, flatten
-from bnlab.train import model_path
 
 
 @dataclass(frozen=True)
@@ -93,12 +93,6 @@ def comparisons(summaries: dict[str, VariantSummary]) -> dict[str, Comparison]:
     }
 
 
-def representative_seed(summary: VariantSummary) -> int:
-    """The seed whose test accuracy is closest to the variant's median."""
-    median = np.median(summary.test_accuracy)
-    return summary.seeds[int(np.argmin(np.abs(summary.test_accuracy - median)))]
-
-
 def summary_metrics(summaries: dict[str, VariantSummary], compared: dict[str, Comparison]) -> dict:
     def interval(i: Interval) -> dict:
         return {
@@ -137,7 +131,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--raw", required=True, help="raw dataset CSV")
     parser.add_argument("--scores-dir", required=True, help="folder of <variant>.csv scores")
     parser.add_argument("--history-dir", required=True, help="folder of <variant>.csv histories")
-    parser.add_argument("--models-root", required=True, help="folder of <variant>/seed_NNN.keras")
+    parser.add_argument(
+        "--boundary-dir", required=True, help="folder of <variant>.csv decision boundaries"
+    )
     parser.add_argument("--out-dir", required=True, help="folder for summary.md and figures")
     parser.add_argument("--metrics", required=True, help="summary metrics JSON to write")
     args = parser.parse_args(argv)
@@ -153,34 +149,21 @@ def main(argv: list[str] | None = None) -> None:
     compared = comparisons(summaries)
     out_dir = Path(args.out_dir)
     (out_dir / "figures").mkdir(parents=True, exist_ok=True)
-    figures = _draw(summaries, read_csv(args.raw), Path(args.models_root), out_dir / "figures")
+    figures = _draw(summaries, read_csv(args.raw), Path(args.boundary_dir), out_dir / "figures")
     verdicts = claims(summaries, compared)
     (out_dir / "summary.md").write_text(markdown(summaries, compared, verdicts, THRESHOLD))
     metrics = summary_metrics(summaries, compared)
     metrics["claims"] = {claim.key: claim.supported for claim in verdicts}
     Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
     Path(args.metrics).write_text(json.dumps(metrics, indent=2) + "\n")
-    _log(params.mlflow.experiment, metrics, [out_dir / "summary.md", *figures])
     print(f"report: {out_dir / 'summary.md'}, {len(figures)} figures", flush=True)
 
 
 def _draw(
-    summaries: dict[str, VariantSummary], data: Dataset, models_root: Path, folder: Path
+    summaries: dict[str, VariantSummary], data: Dataset, boundary_dir: Path, folder: Path
 ) -> list[Path]:
-    models = {
-        name: load_model(model_path(models_root / name, representative_seed(s)))
-        for name, s in summaries.items()
-    }
+    boundaries = {name: read_boundary(boundary_dir / f"{name}.csv") for name in summaries}
     paths = [folder / "decision_boundaries.png", folder / "epochs_to_80.png"]
-    boundaries_figure(models, data).savefig(paths[0], dpi=100)
+    boundaries_figure(boundaries, data).savefig(paths[0], dpi=100)
     epochs_figure({n: s.epochs for n, s in summaries.items()}, THRESHOLD).savefig(paths[1], dpi=100)
     return paths
-
-
-def _log(experiment: str, metrics: dict, files: list[Path]) -> None:
-    tracker = Tracker(experiment)
-    run_id = tracker.start_run("report", context_tags("report", "all"))
-    with tracker.running(run_id):
-        numbers = {k: v for k, v in flatten(metrics).items() if isinstance(v, int | float)}
-        tracker.log_metrics(run_id, numbers)
-        tracker.log_artifacts(run_id, files, "report")

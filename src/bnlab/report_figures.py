@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 from matplotlib.figure import Figure
 
+from bnlab.boundary import Boundary
 from bnlab.dataset import Dataset
 
 
-def boundaries_figure(models: dict[str, keras.Model], data: Dataset) -> Figure:
-    """Each model's P(class 1) over the plane, its 0.5 contour, and the data."""
-    figure = Figure(figsize=(4.5 * len(models), 4.5))
-    low, high = data.features.min(axis=0) - 0.2, data.features.max(axis=0) + 0.2
-    xs, ys = np.meshgrid(np.linspace(low[0], high[0], 150), np.linspace(low[1], high[1], 150))
-    grid = np.c_[xs.ravel(), ys.ravel()].astype("float32")
-    for index, (name, model) in enumerate(models.items(), start=1):
-        axes = figure.add_subplot(1, len(models), index)
-        probability = model.predict(grid, batch_size=4096, verbose=0).reshape(xs.shape)
-        axes.contourf(xs, ys, probability, levels=20, cmap="RdBu_r", alpha=0.6)
-        axes.contour(xs, ys, probability, levels=[0.5], colors="black", linewidths=1)
+def boundaries_figure(boundaries: dict[str, Boundary], data: Dataset) -> Figure:
+    """Each variant's P(class 1) over the plane, its 0.5 contour, and the data."""
+    figure = Figure(figsize=(4.5 * len(boundaries), 4.5))
+    for index, (name, b) in enumerate(boundaries.items(), start=1):
+        axes = figure.add_subplot(1, len(boundaries), index)
+        axes.contourf(b.xs, b.ys, b.probability, levels=20, cmap="RdBu_r", alpha=0.6)
+        axes.contour(b.xs, b.ys, b.probability, levels=[0.5], colors="black", linewidths=1)
         for label, style in (
             (0, {"c": "white", "marker": "o"}),
             (1, {"c": "black", "marker": "^"}),
@@ -35,7 +31,7 @@ def boundaries_figure(models: dict[str, keras.Model], data: Dataset) -> Figure:
                 label=f"class {label}",
                 **style,
             )
-        axes.set(title=f"{name} (median seed)", xlabel="x1", ylabel="x2", aspect="equal")
+        axes.set(title=f"{name} (seed {b.seed}, median)", xlabel="x1", ylabel="x2", aspect="equal")
         axes.legend(loc="upper right", fontsize=7)
     figure.suptitle("Decision boundary (black: P = 0.5) over the dataset")
     figure.tight_layout(rect=(0, 0, 1, 0.93))

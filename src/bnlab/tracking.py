@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,11 +166,8 @@ class Tracker:
         except MlflowException:  # created meanwhile by a process not using the lock
             return self.client.get_experiment_by_name(name).experiment_id
 
-    def start_run(self, name: str, tags: Mapping[str, str], parent_id: str | None = None) -> str:
-        tags = dict(tags)
-        if parent_id:
-            tags["mlflow.parentRunId"] = parent_id
-        run = self.client.create_run(self.experiment_id, run_name=name, tags=tags)
+    def start_run(self, name: str, tags: Mapping[str, str]) -> str:
+        run = self.client.create_run(self.experiment_id, run_name=name, tags=dict(tags))
         return run.info.run_id
 
     @contextmanager
@@ -191,14 +188,17 @@ class Tracker:
     def log_params(self, run_id: str, params: Mapping[str, object]) -> None:
         self.client.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
 
-    def log_curves(self, run_id: str, curves: Mapping[str, list[float]]) -> None:
-        """Per-epoch metrics, step = epoch (1-based), in as few calls as MLflow allows."""
+    def log_run(
+        self, run_id: str, curves: Mapping[str, list[float]], final: Mapping[str, float]
+    ) -> None:
+        """Per-epoch metrics (step = epoch, from 1) and final ones (step 0), in few calls."""
         now = int(time.time() * 1000)
         metrics = [
             Metric(name, float(value), now, epoch)
             for name, values in curves.items()
             for epoch, value in enumerate(values, start=1)
         ]
+        metrics += [Metric(name, float(value), now, 0) for name, value in final.items()]
         for start in range(0, len(metrics), MAX_BATCH):
             self.client.log_batch(run_id, metrics=metrics[start : start + MAX_BATCH])
 
@@ -210,6 +210,10 @@ class Tracker:
     def log_artifacts(self, run_id: str, paths: list[Path], folder: str) -> None:
         for path in paths:
             self.client.log_artifact(run_id, str(path), artifact_path=folder)
+
+    def log_folder(self, run_id: str, folder: Path, artifact_path: str) -> None:
+        """Every file in ``folder``, in one call."""
+        self.client.log_artifacts(run_id, str(folder), artifact_path=artifact_path)
 
     def has_artifacts(self, run_id: str, folder: str) -> bool:
         return bool(self.client.list_artifacts(run_id, folder))
@@ -231,11 +235,12 @@ class VariantRun:
             yield self
 
     @contextmanager
-    def seed(self, seed: int) -> Iterator[str]:
-        child = self.tracker.start_run(
-            f"{self.variant}-seed-{seed}", {**self.tags, "seed": str(seed)}, self.ids.run_id
-        )
-        self.ids.seed_runs[seed] = child
-        with self.tracker.running(child):
-            self.tracker.log_params(child, {**self.params, "seed": seed})
-            yield child
+    def seeds(self, seeds: list[int]) -> Iterator[dict[int, str]]:
+        """One child run per seed, all open while the seeds train together."""
+        with ExitStack() as children:
+            for seed in seeds:
+                tags = {**self.tags, "seed": str(seed), "mlflow.parentRunId": self.ids.run_id}
+                child = self.tracker.start_run(f"{self.variant}-seed-{seed}", tags)
+                self.ids.seed_runs[seed] = children.enter_context(self.tracker.running(child))
+                self.tracker.log_params(child, {**self.params, "seed": seed})
+            yield dict(self.ids.seed_runs)

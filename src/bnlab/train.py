@@ -1,108 +1,105 @@
-"""Stage train: a variant's config + prepared data -> a model and history per seed.
+"""Stage train: a variant's config + prepared data -> every seed's model, history and scores.
 
 Reads ``configs/<variant>.json`` (written by configure) and the train/test
-CSVs; writes ``<models-dir>/seed_NNN.keras`` for every seed and one history
-CSV holding every seed's per-epoch accuracy and loss.
+CSVs. Writes, for every seed, ``<models-dir>/seed_NNN.keras`` (the tutorial's
+``Sequential`` model); one history CSV with every seed's per-epoch accuracy
+and loss; one scores CSV with every seed's final train/test loss and accuracy
+(the tutorial's ``model.evaluate``); the decision boundary of the seed with
+the median test accuracy; and the ids of the variant's MLflow runs. The
+training itself is in ``training``.
 
-Each seed is the tutorial's procedure: ``Sequential.fit`` with SGD, batch 32,
-a fresh shuffle every epoch and the test set as validation data. Seed s fixes
-the weight initialisation (``keras.utils.set_random_seed(s)``) and the batch
-order (the shuffle's seed). The data goes in as a cached ``tf.data`` pipeline
-and one epoch runs per graph execution, which trains the same model ~4x
-faster than feeding numpy arrays batch by batch.
+The MLflow runs are kept by a worker process (``run_worker``) that starts
+first, so MLflow loads on one core while TensorFlow loads on the other.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import math
+import json
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
-import keras
-import tensorflow as tf
+from bnlab.boundary import write_boundary
+from bnlab.dataset import read_csv
+from bnlab.errors import BnlabError, Terminated
+from bnlab.history import write_history
+from bnlab.params import load_params, load_variant_config
+from bnlab.scores import write_scores
 
-from bnlab import interrupt
-from bnlab.dataset import Dataset, read_csv
-from bnlab.history import METRICS, read_history, write_history
-from bnlab.models import build_model, compile_model
-from bnlab.params import VariantConfig, load_params, load_variant_config
-from bnlab.tracking import Tracker, VariantRun, context_tags, flatten
-
-
-class StopOnSignal(keras.callbacks.Callback):
-    """Raise a Ctrl-C or SIGTERM that arrived during fit, at the end of a step."""
-
-    def on_train_batch_end(self, batch, logs=None):
-        interrupt.check()
-
-    def on_test_batch_end(self, batch, logs=None):
-        interrupt.check()
+WORKER_TIMEOUT = 600  # s to finish logging once training is over
 
 
-def model_path(models_dir: str | Path, seed: int) -> Path:
-    return Path(models_dir) / f"seed_{seed:03d}.keras"
+class TrainingRuns:
+    """The variant's MLflow runs, opened and ended by a ``run_worker`` process.
 
-
-def _pipeline(data: Dataset, batch_size: int, shuffle_seed: int | None) -> tf.data.Dataset:
-    pipeline = tf.data.Dataset.from_tensor_slices(
-        (data.features.astype("float32"), data.labels.astype("float32"))
-    ).cache()
-    if shuffle_seed is not None:
-        pipeline = pipeline.shuffle(len(data), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return pipeline.batch(batch_size)
-
-
-def train_seed(
-    config: VariantConfig, seed: int, train: Dataset, test: Dataset
-) -> tuple[keras.Model, dict[str, list[float]]]:
-    """Train one seed of a variant; return the model and Keras' per-epoch history."""
-    keras.utils.set_random_seed(seed)
-    model = build_model(config.placement, config.model, config.bn)
-    steps_per_epoch = math.ceil(len(train) / config.train.batch_size)
-    compile_model(model, config.train, steps_per_execution=steps_per_epoch)
-    with interrupt.deferred():
-        fitted = model.fit(
-            _pipeline(train, config.train.batch_size, shuffle_seed=seed),
-            validation_data=_pipeline(test, config.train.batch_size, shuffle_seed=None),
-            epochs=config.train.epochs,
-            shuffle=False,  # the pipeline reshuffles every epoch with the seed
-            verbose=0,
-            callbacks=[StopOnSignal()],
-        )
-    return model, fitted.history
-
-
-def train_variant(
-    config: VariantConfig,
-    train: Dataset,
-    test: Dataset,
-    models_dir: str | Path,
-    run: VariantRun | None = None,
-) -> dict[int, dict[str, list[float]]]:
-    """Train every seed, saving each model as it finishes; return seed -> history.
-
-    With a run, every seed trains inside its own MLflow child run, which gets
-    that seed's per-epoch curves.
+    Entering starts the worker and asks it to open the runs. ``finish`` hands
+    it the stage's outputs to log; leaving on an exception ends the runs
+    KILLED (Ctrl-C, SIGTERM) or FAILED, as ``tracking.Tracker.running`` does.
     """
-    seeds = config.train.seed_list()
-    Path(models_dir).mkdir(parents=True, exist_ok=True)
-    histories = {}
-    for done, seed in enumerate(seeds, start=1):
-        started = time.perf_counter()
-        with run.seed(seed) if run else contextlib.nullcontext() as child:
-            model, histories[seed] = train_seed(config, seed, train, test)
-            model.save(model_path(models_dir, seed))
-            if run:
-                run.tracker.log_curves(child, histories[seed])
-        print(
-            f"train {config.variant}: seed {seed} ({done}/{len(seeds)}), "
-            f"{config.train.epochs} epochs in {time.perf_counter() - started:.1f} s, "
-            f"test accuracy {histories[seed]['val_accuracy'][-1]:.3f}",
-            flush=True,
+
+    def __init__(self, request: dict):
+        self.request = request
+
+    def __enter__(self) -> TrainingRuns:
+        self.errors = tempfile.TemporaryFile("w+")
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "bnlab.run_worker"],
+            stdin=subprocess.PIPE,
+            stderr=self.errors,
+            text=True,
+            start_new_session=True,  # a Ctrl-C at the terminal is the stage's to handle
         )
-    return histories
+        self._send({"open": True, **self.request})
+        return self
+
+    def _send(self, message: dict) -> None:
+        if self.worker.stdin.closed:
+            return
+        try:
+            self.worker.stdin.write(json.dumps(message) + "\n")
+            self.worker.stdin.flush()
+        except BrokenPipeError:
+            pass  # the worker has stopped; _wait reports why
+
+    def _wait(self) -> None:
+        if self.worker.stdin.closed:
+            return  # waited already
+        with contextlib.suppress(BrokenPipeError):
+            self.worker.stdin.close()
+        status = self.worker.wait(timeout=WORKER_TIMEOUT)
+        self.errors.seek(0)
+        error = self.errors.read().strip().splitlines()
+        self.errors.close()
+        if status != 0:
+            reason = error[-1] if error else f"exit status {status}"
+            raise BnlabError(f"MLflow logging failed: {reason}")
+
+    def finish(self, history: Path, scores: Path, models_dir: Path, runs: Path) -> None:
+        """Log the outputs into the runs, end them FINISHED, write their ids to ``runs``."""
+        self._send(
+            {
+                "status": "FINISHED",
+                "history": str(history),
+                "scores": str(scores),
+                "models_dir": str(models_dir),
+                "runs": str(runs),
+            }
+        )
+        self._wait()
+
+    def __exit__(self, kind, exc, traceback) -> None:
+        if exc is None:
+            return
+        if isinstance(exc, KeyboardInterrupt | Terminated):
+            self._send({"status": "KILLED"})
+        else:
+            self._send({"status": "FAILED", "error": f"{kind.__name__}: {exc}"[:5000]})
+        with contextlib.suppress(BnlabError):  # the training's own error is the one to report
+            self._wait()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -112,29 +109,44 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--test", required=True, help="test CSV")
     parser.add_argument("--models-dir", required=True, help="folder for seed_NNN.keras")
     parser.add_argument("--history", required=True, help="history CSV to write")
+    parser.add_argument("--scores", required=True, help="per-seed scores CSV to write")
+    parser.add_argument("--boundary", required=True, help="decision-boundary CSV to write")
     parser.add_argument("--params", default="params.yaml", help="for data.*, split.*, mlflow.*")
     parser.add_argument("--runs", required=True, help="JSON to write the MLflow run ids to")
     args = parser.parse_args(argv)
     config = load_variant_config(args.config)
     params_file = load_params(args.params)
     train, test = read_csv(args.train), read_csv(args.test)
-    models_dir = Path(args.models_dir)
-    for stale in models_dir.glob("seed_*.keras"):
-        stale.unlink()
-    tf.config.experimental.enable_op_determinism()
-
-    tracker = Tracker(params_file.mlflow.experiment)
-    tags = context_tags(f"train@{config.variant}", config.variant)
+    seeds = config.train.seed_list()
     # Everything that shaped this training: the data's params and the variant's config.
     data_params = params_file.model_dump(include={"data", "split"})
-    params = flatten({**data_params, **config.model_dump(exclude={"variant"})})
-    run = VariantRun(tracker, config.variant, tags, params)
-    with run.active():
-        histories = train_variant(config, train, test, models_dir, run)
-        write_history(args.history, histories)
-        # The variant's run carries the mean over seeds of every per-epoch curve.
-        history = read_history(args.history)
-        tracker.log_curves(run.ids.run_id, {m: history.mean(m).tolist() for m in METRICS})
-        tracker.log_artifacts(run.ids.run_id, [Path(args.history)], "history")
-        tracker.log_artifacts(run.ids.run_id, sorted(models_dir.glob("seed_*.keras")), "models")
-    run.ids.write(args.runs)
+    request = {
+        "experiment": params_file.mlflow.experiment,
+        "variant": config.variant,
+        "stage": f"train@{config.variant}",
+        "params": {**data_params, **config.model_dump(exclude={"variant"})},
+        "seeds": seeds,
+    }
+    with TrainingRuns(request) as runs:
+        # TensorFlow loads here, while the worker loads MLflow.
+        from bnlab.training import decision_boundary, train_variant
+
+        print(
+            f"train {config.variant}: {len(seeds)} seeds x {config.train.epochs} epochs, "
+            "all at once",
+            flush=True,
+        )
+        started = time.perf_counter()
+        fitted = train_variant(config, train, test, args.models_dir)
+        write_history(args.history, fitted.histories)
+        write_scores(args.scores, fitted.scores)
+        boundary = decision_boundary(fitted.scores, Path(args.models_dir), train, test)
+        write_boundary(args.boundary, boundary)
+        trained = time.perf_counter() - started
+        runs.finish(Path(args.history), Path(args.scores), Path(args.models_dir), Path(args.runs))
+    accuracy = [s["test_accuracy"] for s in fitted.scores.values()]
+    print(
+        f"train {config.variant}: trained in {trained:.1f} s, mean test accuracy "
+        f"{sum(accuracy) / len(accuracy):.3f}",
+        flush=True,
+    )

@@ -1,0 +1,91 @@
+"""The MLflow side of a train stage, in a process of its own.
+
+``python -m bnlab.run_worker`` is started by ``bnlab train`` (see
+``train.TrainingRuns``) before TensorFlow loads, so that MLflow's import and
+store start-up (about 2.5 s) run on the second core while the train stage
+loads TensorFlow and trains. It reads JSON lines on stdin:
+
+1. ``open``: experiment, variant, DVC stage, params (nested, as in
+   params.yaml), seeds. It creates the variant's run and one child run per
+   seed, all RUNNING, with the params flattened and the context tags.
+2. ``end``: how training ended. ``FINISHED`` names the history, scores and
+   models the stage wrote: they are logged (per-epoch curves with
+   step = epoch, final scores, the mean curves on the variant's run, the files
+   as artifacts), the runs end FINISHED and the run ids are written to the
+   ``runs`` file. ``FAILED`` (with the error) and ``KILLED`` end the runs so.
+   End of input without ``end`` means the stage died: the runs end KILLED.
+
+It ignores SIGINT and SIGTERM: the stage decides how the runs end. On its own
+failure it prints one line on stderr and exits 1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bnlab.history import METRICS, read_history
+from bnlab.scores import read_scores
+from bnlab.tracking import Tracker, VariantRun, context_tags, flatten
+
+
+class TrainingFailed(Exception):
+    """The train stage failed; its error becomes the runs' ``error`` tag."""
+
+
+def _end_request(stdin) -> dict:
+    line = stdin.readline()
+    return json.loads(line) if line else {"status": "KILLED"}
+
+
+def log_outputs(run: VariantRun, end: dict) -> None:
+    history = read_history(end["history"])
+    scores = read_scores(end["scores"])
+    tracker = run.tracker
+    for index, seed in enumerate(history.seeds):
+        curves = {m: history.curves[m][index].tolist() for m in METRICS}
+        tracker.log_run(run.ids.seed_runs[seed], curves, scores[seed])
+    # The variant's run carries the mean over seeds of every per-epoch curve.
+    tracker.log_run(run.ids.run_id, {m: history.mean(m).tolist() for m in METRICS}, {})
+    tracker.log_artifacts(run.ids.run_id, [Path(end["history"])], "history")
+    tracker.log_artifacts(run.ids.run_id, [Path(end["scores"])], "evaluation")
+    tracker.log_folder(run.ids.run_id, Path(end["models_dir"]), "models")
+
+
+def serve(stdin) -> None:
+    opened = json.loads(stdin.readline())
+    tracker = Tracker(opened["experiment"])
+    tags = context_tags(opened["stage"], opened["variant"])
+    run = VariantRun(tracker, opened["variant"], tags, flatten(opened["params"]))
+    end = {}
+    try:
+        with run.active(), run.seeds(opened["seeds"]):
+            end = _end_request(stdin)
+            if end["status"] == "KILLED":
+                raise KeyboardInterrupt
+            if end["status"] == "FAILED":
+                raise TrainingFailed(end["error"])
+            log_outputs(run, end)
+    except (KeyboardInterrupt, TrainingFailed):
+        return
+    run.ids.write(end["runs"])
+
+
+def main() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        serve(sys.stdin)
+    except Exception as exc:  # the process boundary: the stage reports this line
+        print(f"{type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

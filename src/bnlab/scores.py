@@ -1,0 +1,48 @@
+"""Every seed's final train and test loss and accuracy, as one CSV per variant.
+
+The numbers are the tutorial's ``model.evaluate`` on the train and the test
+set after the last epoch (inference mode: BatchNormalization uses its moving
+averages). Floats are written with ``repr`` so same numbers -> same bytes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bnlab.dataset import DataError
+
+SCORES = ("train_accuracy", "train_loss", "test_accuracy", "test_loss")
+
+
+def read_scores(path: str | Path) -> dict[int, dict[str, float]]:
+    """The per-seed CSV that write_scores made: seed -> score name -> value."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        if not lines or lines[0] != ",".join(("seed", *SCORES)):
+            raise ValueError
+        rows = [line.split(",") for line in lines[1:]]
+        return {int(r[0]): dict(zip(SCORES, map(float, r[1:]), strict=True)) for r in rows}
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
+    except ValueError:
+        raise DataError(f"{path}: not a per-seed scores table (seed,{','.join(SCORES)})") from None
+
+
+def write_scores(path: str | Path, scores: dict[int, dict[str, float]]) -> None:
+    path = Path(path)
+    lines = [",".join(("seed", *SCORES))]
+    lines += [
+        ",".join([str(seed), *(repr(float(s[n])) for n in SCORES)]) for seed, s in scores.items()
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def representative_seed(scores: dict[int, dict[str, float]]) -> int:
+    """The seed whose test accuracy is closest to the median over seeds (first on ties)."""
+    seeds = list(scores)
+    accuracy = np.array([scores[s]["test_accuracy"] for s in seeds])
+    return seeds[int(np.argmin(np.abs(accuracy - np.median(accuracy))))]

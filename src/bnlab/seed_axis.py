@@ -1,0 +1,203 @@
+"""Train every seed of a variant at once, each seed exactly as the tutorial's fit.
+
+The tutorial trains one model per script with ``Sequential.fit``; nearly all
+of its time is framework overhead per step, not arithmetic. Here the seeds of
+a variant are copies inside one seed-axis Keras model
+(``models.build_seed_axis_model``), and one compiled TensorFlow function runs
+a whole epoch for all of them:
+
+- seed s starts from the weights ``build_model`` gives after
+  ``keras.utils.set_random_seed(s)``, the tutorial's model and initializer;
+- every epoch seed s sees the train set in its own order (``batch_order``),
+  in batches of ``batch_size`` with a smaller last batch, as ``fit`` does;
+- per batch: forward pass in training mode (BatchNormalization uses and
+  updates that seed's batch statistics), Keras' binary cross-entropy
+  averaged over the batch, summed over seeds, and one step of Keras' SGD
+  with momentum on all weights. A sum's gradient with respect to seed s's
+  weights is the gradient of seed s's loss alone, so each seed takes the
+  step its own ``fit`` would;
+- the epoch's ``loss`` and ``accuracy`` are averages over its samples of the
+  training-mode values, ``val_loss`` and ``val_accuracy`` come from the test
+  set in inference mode, the four numbers ``fit`` reports.
+
+``tests/test_seed_axis.py`` checks this against ``Sequential.fit`` seed by
+seed, for every placement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from bnlab import interrupt
+from bnlab.dataset import Dataset
+from bnlab.history import METRICS
+from bnlab.models import (
+    build_model,
+    build_seed_axis_model,
+    compile_model,
+    optimizer,
+    stack_weights,
+    unstack_optimizer,
+    unstack_weights,
+)
+from bnlab.params import VariantConfig
+
+THRESHOLD = 0.5  # Keras' binary accuracy: P(class 1) > 0.5 means class 1
+
+
+def batch_order(seed: int, epoch: int, n: int) -> np.ndarray:
+    """The order in which seed ``seed`` sees the ``n`` train rows in epoch ``epoch`` (from 1)."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def initial_model(config: VariantConfig, seed: int) -> keras.Sequential:
+    """The tutorial's model for ``seed``, initialised as its script would be."""
+    keras.utils.set_random_seed(seed)
+    return build_model(config.placement, config.model, config.bn)
+
+
+@dataclass(frozen=True)
+class Fitted:
+    models: list[keras.Sequential]  # per seed, trained and compiled, in the order of the seeds
+    histories: dict[int, dict[str, list[float]]]  # seed -> metric -> per-epoch values
+    scores: dict[int, dict[str, float]]  # seed -> final train/test loss and accuracy
+
+
+class SeedAxisTrainer:
+    """Keras' SGD on a seed-axis model, one compiled TensorFlow call per epoch."""
+
+    def __init__(self, model: keras.Model, config: VariantConfig, train: Dataset, test: Dataset):
+        self.model = model
+        self.n_seeds = model.input_shape[1]
+        self.batch_size = config.train.batch_size
+        self.optimizer = optimizer(config.train)
+        self.optimizer.build(model.trainable_variables)
+        self.train_x, self.train_y = _tensors(train)
+        self.test_x, self.test_y = _tensors(test)
+
+    def _losses(self, x: tf.Tensor, y: tf.Tensor, training: bool) -> tuple[tf.Tensor, tf.Tensor]:
+        """Per seed: mean binary cross-entropy and number of correct predictions."""
+        probability = self.model(x, training=training)  # (batch, seed, 1)
+        per_sample = keras.losses.binary_crossentropy(y, probability)  # (batch, seed)
+        predicted = tf.cast(probability > THRESHOLD, y.dtype)
+        correct = tf.reduce_sum(tf.cast(tf.equal(y, predicted), tf.float32), axis=[0, 2])
+        return tf.reduce_mean(per_sample, axis=0), correct
+
+    def _step(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        with tf.GradientTape() as tape:
+            loss, correct = self._losses(x, y, training=True)
+            total = tf.reduce_sum(loss)
+        variables = self.model.trainable_variables
+        self.optimizer.apply(tape.gradient(total, variables), variables)
+        return loss, correct
+
+    def _evaluate(self, x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """Per seed, loss and accuracy in inference mode, as ``model.evaluate``."""
+        n = tf.shape(x)[0]
+        every_seed = tf.broadcast_to(x[:, None, :], [n, self.n_seeds, x.shape[-1]])
+        labels = tf.broadcast_to(y[:, None, :], [n, self.n_seeds, 1])
+        loss, correct = self._losses(every_seed, labels, training=False)
+        return loss, correct / tf.cast(n, tf.float32)
+
+    # autograph=False: the loop below is written as a tf.while_loop already, and
+    # converting Keras' own code to graph form would only cost tracing time.
+    @tf.function(autograph=False)
+    def _epoch(self, orders: tf.Tensor) -> dict[str, tf.Tensor]:
+        # orders: (seed, row) -> this epoch's inputs as (row, seed, feature)
+        x = tf.transpose(tf.gather(self.train_x, orders), [1, 0, 2])
+        y = tf.transpose(tf.gather(self.train_y, orders), [1, 0, 2])
+        n, size = self.train_x.shape[0], self.batch_size
+        full = n - n % size  # rows in full batches
+
+        def full_batch(start, loss_sum, correct):
+            batch_loss, batch_correct = self._step(x[start : start + size], y[start : start + size])
+            return start + size, loss_sum + batch_loss * size, correct + batch_correct
+
+        zeros = tf.zeros([self.n_seeds])
+        _, loss_sum, correct = tf.while_loop(
+            lambda start, *_: start < full, full_batch, (tf.constant(0), zeros, zeros)
+        )
+        if n % size:  # fit's last, smaller batch
+            batch_loss, batch_correct = self._step(x[full:], y[full:])
+            loss_sum += batch_loss * (n % size)
+            correct += batch_correct
+        val_loss, val_accuracy = self._evaluate(self.test_x, self.test_y)
+        return {
+            "accuracy": correct / n,
+            "loss": loss_sum / n,
+            "val_accuracy": val_accuracy,
+            "val_loss": val_loss,
+        }
+
+    def fit_epoch(self, orders: np.ndarray) -> dict[str, np.ndarray]:
+        """One epoch; ``orders[s]`` is seed s's row order. Returns metric -> per-seed values."""
+        return {name: value.numpy() for name, value in self._epoch(tf.constant(orders)).items()}
+
+    @tf.function(autograph=False)
+    def _scores(self) -> dict[str, tf.Tensor]:
+        train_loss, train_accuracy = self._evaluate(self.train_x, self.train_y)
+        test_loss, test_accuracy = self._evaluate(self.test_x, self.test_y)
+        return {
+            "train_accuracy": train_accuracy,
+            "train_loss": train_loss,
+            "test_accuracy": test_accuracy,
+            "test_loss": test_loss,
+        }
+
+    def scores(self) -> dict[str, np.ndarray]:
+        """Final train and test loss and accuracy per seed, in inference mode."""
+        return {name: value.numpy() for name, value in self._scores().items()}
+
+
+def _tensors(data: Dataset) -> tuple[tf.Tensor, tf.Tensor]:
+    return (
+        tf.constant(data.features, tf.float32),
+        tf.constant(data.labels.reshape(-1, 1), tf.float32),
+    )
+
+
+def fit_seeds(
+    config: VariantConfig,
+    seeds: Sequence[int],
+    train: Dataset,
+    test: Dataset,
+    orders: Callable[[int, int, int], np.ndarray] = batch_order,
+    models: list[keras.Sequential] | None = None,
+) -> Fitted:
+    """Train every seed of ``config``'s variant; stops between epochs on Ctrl-C/SIGTERM.
+
+    ``models`` (default: ``initial_model`` per seed) are the starting points
+    and receive the trained weights. ``orders(seed, epoch, n)`` gives each
+    seed's row order per epoch.
+    """
+    seeds = list(seeds)
+    models = models or [initial_model(config, seed) for seed in seeds]
+    stacked = build_seed_axis_model(config.placement, config.model, config.bn, len(seeds))
+    stack_weights(stacked, models)
+    trainer = SeedAxisTrainer(stacked, config, train, test)
+    curves: dict[str, list[np.ndarray]] = {metric: [] for metric in METRICS}
+    with interrupt.deferred():
+        for epoch in range(1, config.train.epochs + 1):
+            epoch_orders = np.stack([orders(seed, epoch, len(train)) for seed in seeds])
+            for name, values in trainer.fit_epoch(epoch_orders.astype(np.int32)).items():
+                curves[name].append(values)
+            interrupt.check()
+    unstack_weights(stacked, models)
+    for model in models:
+        compile_model(model, config.train)
+    unstack_optimizer(trainer.optimizer, models)
+    final = trainer.scores()
+    histories = {
+        seed: {metric: [float(v[i]) for v in curves[metric]] for metric in METRICS}
+        for i, seed in enumerate(seeds)
+    }
+    scores = {
+        seed: {name: float(values[i]) for name, values in final.items()}
+        for i, seed in enumerate(seeds)
+    }
+    return Fitted(models, histories, scores)

@@ -1,0 +1,63 @@
+"""Train a variant: every seed's model, history, scores and decision boundary.
+
+The core of the train stage (``train.py`` is its command line). Each seed is
+trained exactly as the tutorial's ``Sequential.fit`` would train it (see
+``seed_axis``), all seeds of the variant at once; seed s fixes the initial
+weights (``keras.utils.set_random_seed(s)``) and the batch order. Every seed
+is saved as the tutorial's ``Sequential`` model in Keras' native format.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from bnlab.boundary import Boundary, grid, points
+from bnlab.dataset import DataError, Dataset
+from bnlab.params import VariantConfig
+from bnlab.scores import representative_seed
+from bnlab.seed_axis import Fitted, fit_seeds
+
+
+def model_path(models_dir: str | Path, seed: int) -> Path:
+    return Path(models_dir) / f"seed_{seed:03d}.keras"
+
+
+def load_model(path: Path) -> keras.Model:
+    """A saved seed model, in Keras' native format with safe mode on."""
+    try:
+        return keras.models.load_model(path, safe_mode=True)
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: not a loadable Keras model ({type(exc).__name__})") from None
+
+
+def train_variant(
+    config: VariantConfig, train: Dataset, test: Dataset, models_dir: str | Path
+) -> Fitted:
+    """Train every seed and save each one's model; return what training measured."""
+    seeds = config.train.seed_list()
+    tf.config.experimental.enable_op_determinism()  # same params -> same bytes
+    fitted = fit_seeds(config, seeds, train, test)
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    for stale in models_dir.glob("seed_*.keras"):
+        stale.unlink()
+    for seed, model in zip(seeds, fitted.models, strict=True):
+        model.save(model_path(models_dir, seed))
+    return fitted
+
+
+def decision_boundary(
+    scores: dict[int, dict[str, float]], models_dir: Path, train: Dataset, test: Dataset
+) -> Boundary:
+    """P(class 1) over the data's plane for the seed with the median test accuracy,
+    from its saved model file (so the figure also proves the file loads)."""
+    seed = representative_seed(scores)
+    xs, ys = grid(np.concatenate([train.features, test.features]))
+    model = load_model(model_path(models_dir, seed))
+    probability = model.predict(points(xs, ys), batch_size=len(xs.ravel()), verbose=0)
+    return Boundary(seed, xs, ys, probability.reshape(xs.shape))

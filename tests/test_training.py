@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bnlab.dataset import DataError
+from bnlab.generate import generate
+from bnlab.params import parse_params, variant_config
+from bnlab.scores import representative_seed
+from bnlab.split import split
+from bnlab.training import decision_boundary, load_model, model_path, train_variant
+
+
+@pytest.fixture
+def tiny(tiny_params_dict):
+    params = parse_params(tiny_params_dict)
+    train, test = split(generate(params.data), params.split.n_train)
+    return params, train, test
+
+
+def test_same_seed_same_history_scores_and_weights(tiny, tmp_path):
+    params, train, test = tiny
+    config = variant_config(params, "bn_after")
+    first = train_variant(config, train, test, tmp_path / "a")
+    second = train_variant(config, train, test, tmp_path / "b")
+    assert first.histories == second.histories
+    assert first.scores == second.scores
+    assert first.histories[0] != first.histories[1], "different seeds should train differently"
+    for a, b in zip(
+        load_model(model_path(tmp_path / "a", 0)).get_weights(),
+        load_model(model_path(tmp_path / "b", 0)).get_weights(),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_every_seed_is_saved_as_the_tutorials_model_with_its_own_weights(tiny, tmp_path):
+    params, train, test = tiny
+    fitted = train_variant(variant_config(params, "bn_before"), train, test, tmp_path)
+    assert sorted(fitted.histories) == [0, 1]
+    for history in fitted.histories.values():
+        assert set(history) == {"accuracy", "loss", "val_accuracy", "val_loss"}
+        assert all(len(values) == params.train.epochs for values in history.values())
+        assert all(0 <= a <= 1 for a in history["val_accuracy"])
+    for index, seed in enumerate([0, 1]):
+        model = load_model(model_path(tmp_path, seed))
+        assert [type(layer).__name__ for layer in model.layers] == [
+            "Dense",
+            "BatchNormalization",
+            "Activation",
+            "Dense",
+        ]
+        assert model.input_shape == (None, 2)
+        for saved, trained in zip(
+            model.get_weights(), fitted.models[index].get_weights(), strict=True
+        ):
+            np.testing.assert_array_equal(saved, trained)
+        # the file's model.evaluate gives the scores train recorded for that seed
+        loss, accuracy = model.evaluate(test.features, test.labels, verbose=0)
+        assert accuracy == pytest.approx(fitted.scores[seed]["test_accuracy"], abs=1e-6)
+        assert loss == pytest.approx(fitted.scores[seed]["test_loss"], abs=1e-5)
+
+
+def test_decision_boundary_comes_from_the_median_seeds_saved_model(tiny, tmp_path):
+    params, train, test = tiny
+    fitted = train_variant(variant_config(params, "baseline"), train, test, tmp_path)
+    boundary = decision_boundary(fitted.scores, tmp_path, train, test)
+    assert boundary.seed == representative_seed(fitted.scores)
+    model = fitted.models[list(fitted.scores).index(boundary.seed)]
+    corner = np.array([[boundary.xs[0, 0], boundary.ys[0, 0]]], dtype="float32")
+    assert boundary.probability[0, 0] == pytest.approx(float(model(corner)[0, 0]), abs=1e-6)
+    assert 0 <= boundary.probability.min() <= boundary.probability.max() <= 1
+
+
+def test_a_file_that_is_not_a_model_is_a_clear_error(tmp_path):
+    path = tmp_path / "seed_000.keras"
+    path.write_text("not a zip")
+    with pytest.raises(DataError, match="not a loadable Keras model"):
+        load_model(path)
