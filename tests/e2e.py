@@ -56,13 +56,15 @@ def stages_run(output: str) -> set[str]:
     return set(re.findall(r"Running stage '([^']+)'", output))
 
 
-def make_repo(path: Path) -> Path:
-    """A git + DVC repository holding bnlab's pipeline, code and tiny params, committed."""
+def make_repo(path: Path, params: dict | None = None) -> Path:
+    """A git + DVC repository holding bnlab's pipeline, code and params (default:
+    tiny ones), committed."""
     for name in ("dvc.yaml", ".gitignore", "MLproject", "python_env.yaml"):
         shutil.copy(ROOT / name, path)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     shutil.copytree(ROOT / "src", path / "src", ignore=ignore)
-    params = shrink(yaml.safe_load((ROOT / "params.yaml").read_text()))
+    if params is None:
+        params = shrink(yaml.safe_load((ROOT / "params.yaml").read_text()))
     (path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(path, "git", "init", "-q")
     dvc(path, "init", "-q")

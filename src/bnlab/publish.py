@@ -6,8 +6,7 @@ scores, history, models). This stage adds what the later stages made:
 
 - to each variant's run: the aggregated metrics (mean, s.d., 95% interval,
   epochs to 80%) from ``metrics/variants/<variant>.json`` and that file,
-  its learning-curve figure and the shared figures; to each seed's child
-  run, the epoch its test accuracy reached 80%. A run that already has them
+  its learning-curve figure and the shared figures. A run that already has them
   is left as it was: it belongs to a training DVC kept cached (the baseline
   in a ``bn.*`` experiment, say), whose numbers did not change;
 - one run named ``report`` with the summary's numbers, ``summary.md`` and
@@ -23,15 +22,11 @@ import argparse
 import json
 from pathlib import Path
 
-from bnlab.evaluate import epochs_to_80
-from bnlab.history import read_history
 from bnlab.params import load_params
 from bnlab.tracking import RunIds, Tracker, context_tags, flatten
 
 
-def publish_variant(
-    variant: str, ids: RunIds, metrics_path: Path, history_path: Path, figures: list[Path]
-) -> bool:
+def publish_variant(ids: RunIds, metrics_path: Path, figures: list[Path]) -> bool:
     """Log a variant's evaluation and figures into its runs; False if they had them."""
     tracker = Tracker.for_runs(ids)
     if tracker is None or tracker.has_artifacts(ids.run_id, "figures"):
@@ -40,9 +35,6 @@ def publish_variant(
     tracker.log_metrics(ids.run_id, flatten(metrics))
     tracker.log_artifacts(ids.run_id, [metrics_path], "evaluation")
     tracker.log_artifacts(ids.run_id, figures, "figures")
-    for seed, epochs in epochs_to_80(read_history(history_path)).items():
-        if epochs is not None:
-            tracker.log_metrics(ids.seed_runs[seed], {"epochs_to_80": epochs})
     return True
 
 
@@ -63,7 +55,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--params", default="params.yaml", help="for variants and mlflow.*")
     parser.add_argument("--runs-dir", required=True, help="folder of <variant>.json run ids")
     parser.add_argument("--metrics-dir", required=True, help="folder of <variant>.json metrics")
-    parser.add_argument("--history-dir", required=True, help="folder of <variant>.csv histories")
     parser.add_argument("--figures-dir", required=True, help="plot's figures")
     parser.add_argument("--report-dir", required=True, help="report's summary.md and figures")
     parser.add_argument("--summary", required=True, help="report's summary metrics JSON")
@@ -74,10 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     shared = [figures / "dataset.png", figures / "test_accuracy_by_variant.png"]
     for variant in params.variants:
         published = publish_variant(
-            variant,
             RunIds.read(Path(args.runs_dir) / f"{variant}.json"),
             Path(args.metrics_dir) / f"{variant}.json",
-            Path(args.history_dir) / f"{variant}.csv",
             [figures / f"accuracy_{variant}.png", *shared],
         )
         print(f"publish {variant}: {'logged' if published else 'already in its run'}", flush=True)

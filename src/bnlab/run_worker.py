@@ -27,6 +27,7 @@ import signal
 import sys
 from pathlib import Path
 
+from bnlab.evaluate import epochs_to_80
 from bnlab.history import METRICS, read_history
 from bnlab.scores import read_scores
 from bnlab.tracking import Tracker, VariantRun, context_tags, flatten
@@ -44,10 +45,14 @@ def _end_request(stdin) -> dict:
 def log_outputs(run: VariantRun, end: dict) -> None:
     history = read_history(end["history"])
     scores = read_scores(end["scores"])
+    reached = epochs_to_80(history)
     tracker = run.tracker
     for index, seed in enumerate(history.seeds):
         curves = {m: history.curves[m][index].tolist() for m in METRICS}
-        tracker.log_run(run.ids.seed_runs[seed], curves, scores[seed])
+        final = dict(scores[seed])
+        if reached[seed] is not None:
+            final["epochs_to_80"] = reached[seed]
+        tracker.log_run(run.ids.seed_runs[seed], curves, final)
     # The variant's run carries the mean over seeds of every per-epoch curve.
     tracker.log_run(run.ids.run_id, {m: history.mean(m).tolist() for m in METRICS}, {})
     tracker.log_artifacts(run.ids.run_id, [Path(end["history"])], "history")

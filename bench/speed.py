@@ -1,0 +1,207 @@
+"""bnlab against the tutorial's code path: wall time and peak memory, side by side.
+
+Everything is measured in this run, on this machine, medians over repeats:
+
+- the reference: ``bench/tutorial.py`` (the tutorial's script: numpy arrays
+  into ``Sequential.fit``), one process per variant run back to back, as the
+  tutorial's three scripts are;
+- bnlab: a real ``dvc repro`` in a fresh git + DVC repository (empty DVC
+  cache, new MLflow store) holding the project's pipeline and params, then a
+  ``dvc repro`` with nothing changed, then ``dvc exp run -S bn.momentum=0.0``;
+  and cold repros with 1, 10 (the default) and 100 seeds per variant.
+
+Peak memory is the largest resident set of any process in the command's
+tree (the stage processes and their workers included), from ``wait4``.
+
+The tutorial's path takes about 10 s a seed, so for 10 and 100 seeds per
+variant it is estimated from its measured one-seed runs (import + fit per
+seed) unless ``--full-reference`` runs it (about 5 and 50 minutes).
+
+    python bench/speed.py [--repeats 3] [--full-reference]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # for the end-to-end tests' repository helper
+
+from tests.e2e import env, make_repo, run  # noqa: E402
+
+VARIANTS = ("baseline", "bn_after", "bn_before")
+SEEDS = (1, 10, 100)
+# What the tutorial's script loads before its first model: its fixed cost per process.
+IMPORTS = [
+    sys.executable,
+    "-c",
+    "import keras.layers, keras.models, keras.optimizers, matplotlib.pyplot, sklearn.datasets",
+]
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    peak_mb: float
+
+
+def measure(command: list[str], cwd: Path, **extra_env: str) -> Sample:
+    """Wall time and the peak RSS over the command's whole process tree."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env(**extra_env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    # wait4's usage covers the process and every descendant it waited for.
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode()[-3000:]}")
+    process.stderr.close()
+    return Sample(seconds, usage.ru_maxrss / 1024)
+
+
+def tutorial(variants: tuple[str, ...], seeds: int, folder: Path) -> Sample:
+    """The tutorial's scripts, one process per variant, back to back."""
+    samples = [
+        measure(
+            [sys.executable, str(ROOT / "bench" / "tutorial.py"), v, str(seeds)],
+            folder,
+            MPLBACKEND="Agg",
+        )
+        for v in variants
+    ]
+    return Sample(sum(s.seconds for s in samples), max(s.peak_mb for s in samples))
+
+
+def dvc(*args: str) -> list[str]:
+    return [sys.executable, "-m", "dvc", *args]
+
+
+def bnlab_repo(folder: Path, seeds: int) -> Path:
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["train"]["seeds"] = seeds
+    folder.mkdir()
+    return make_repo(folder, params)
+
+
+def bnlab_round(folder: Path) -> dict[str, Sample]:
+    """One repeat of every bnlab scenario, each in fresh repositories."""
+    found = {}
+    for seeds in SEEDS:
+        repo = bnlab_repo(folder / f"seeds-{seeds}", seeds)
+        found[f"cold-{seeds}"] = measure(dvc("repro"), repo)
+        if seeds == 10:
+            found["noop"] = measure(dvc("repro"), repo)
+            run(repo, "git", "add", "-A")
+            run(repo, "git", "commit", "-q", "-m", "results")
+            found["momentum"] = measure(dvc("exp", "run", "-S", "bn.momentum=0.0"), repo)
+    return found
+
+
+def median(samples: list[Sample]) -> Sample:
+    return Sample(
+        statistics.median(s.seconds for s in samples),
+        statistics.median(s.peak_mb for s in samples),
+    )
+
+
+def spread(samples: list[Sample]) -> str:
+    times = [s.seconds for s in samples]
+    return f"{min(times):.1f}-{max(times):.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--full-reference", action="store_true")
+    args = parser.parse_args()
+
+    reference: dict[str, list[Sample]] = {}
+    ours: dict[str, list[Sample]] = {}
+    with tempfile.TemporaryDirectory(prefix="bnlab-bench-") as scratch:
+        for repeat in range(args.repeats):
+            print(f"repeat {repeat + 1}/{args.repeats}", file=sys.stderr, flush=True)
+            folder = Path(scratch) / f"r{repeat}"
+            folder.mkdir()
+            reference.setdefault("1", []).append(tutorial(VARIANTS, 1, folder))
+            reference.setdefault("import", []).append(measure(IMPORTS, folder, MPLBACKEND="Agg"))
+            reference.setdefault("momentum", []).append(tutorial(VARIANTS[1:], 1, folder))
+            if args.full_reference:
+                for seeds in SEEDS[1:]:
+                    reference.setdefault(str(seeds), []).append(tutorial(VARIANTS, seeds, folder))
+            for name, sample in bnlab_round(folder).items():
+                ours.setdefault(name, []).append(sample)
+    report(reference, ours, args.repeats, args.full_reference)
+
+
+def report(
+    reference: dict[str, list[Sample]], ours: dict[str, list[Sample]], repeats: int, full: bool
+) -> None:
+    one = median(reference["1"])
+    ref = {key: median(samples) for key, samples in reference.items()}
+    if not full:
+        # Per process: the imports once, then the one-seed run's remaining work per seed.
+        fixed = ref["import"].seconds * len(VARIANTS)
+        for seeds in SEEDS[1:]:
+            ref[str(seeds)] = Sample(fixed + (one.seconds - fixed) * seeds, one.peak_mb)
+    mine = {key: median(samples) for key, samples in ours.items()}
+    cold = mine["cold-10"]
+
+    print(f"\nbnlab speed benchmark: {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"medians of {repeats} runs (wall-time range in brackets); peak = largest process\n")
+    header = f"{'scenario':<44}{'tutorial code path':>26}{'bnlab':>24}{'ratio':>8}"
+    print(header)
+    print("-" * len(header))
+
+    def row(label: str, theirs: Sample | None, key: str, note: str = "") -> None:
+        m = mine[key]
+        left = f"{theirs.seconds:7.1f} s {theirs.peak_mb / 1024:5.2f} GB{note:>3}" if theirs else ""
+        ratio = f"{m.seconds / theirs.seconds:8.2f}" if theirs else ""
+        right = f"{m.seconds:6.1f} s [{spread(ours[key])}] {m.peak_mb / 1024:4.2f} GB"
+        print(f"{label:<44}{left:>26}{right:>24}{ratio}")
+
+    estimated = "" if full else " *"
+    row("cold, 3 variants x 1 seed", ref["1"], "cold-1")
+    row("cold, 3 variants x 10 seeds (default)", ref["10"], "cold-10", estimated)
+    row("cold, 3 variants x 100 seeds", ref["100"], "cold-100", estimated)
+    row("nothing changed (tutorial: rerun all 3)", ref["1"], "noop")
+    row("bn.momentum=0.0 (tutorial: rerun 2 BN)", ref["momentum"], "momentum")
+    if not full:
+        print("* estimated from the one-seed runs; --full-reference measures it")
+
+    peak = max(s.peak_mb for samples in ours.values() for s in samples) / 1024
+    targets = [
+        ("default cold repro / tutorial's 3 scripts", cold.seconds / one.seconds, "<= 0.5", 0.5),
+        ("100 seeds / 10 seeds, cold repro", mine["cold-100"].seconds / cold.seconds, "<= 2", 2),
+        ("no-op dvc repro, s", mine["noop"].seconds, "<= 1.5", 1.5),
+        (
+            "momentum experiment / cold repro",
+            mine["momentum"].seconds / cold.seconds,
+            "<= 0.75",
+            0.75,
+        ),
+        ("peak memory of any process, GB", peak, "<= 1", 1.0),
+    ]
+    print(f"\n{'target':<44}{'measured':>10}  {'goal':<18}")
+    for label, value, goal, limit in targets:
+        print(f"{label:<44}{value:>10.2f}  {goal:<18}{'met' if value <= limit else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
