@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from bnlab.history import read_history
-from bnlab.run_worker import log_outputs
+from bnlab.run_worker import log_results
 from bnlab.tracking import Tracker, VariantRun
 
 
@@ -31,7 +31,8 @@ def replay(root: Path, variant: str) -> float:
     tracker = Tracker("bench", root=root)
     run = VariantRun(tracker, variant, {"variant": variant}, {"train.epochs": history.n_epochs})
     with run.active(), run.seeds(list(history.seeds)):
-        log_outputs(run, {"history": history_path, "scores": scores_path, "models_dir": models})
+        log_results(run, {"history": history_path, "scores": scores_path})
+        tracker.log_folder(run.ids.run_id, models, "models")
     return time.perf_counter() - started
 
 

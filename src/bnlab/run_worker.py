@@ -21,6 +21,7 @@ failure it prints one line on stderr and exits 1.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import signal
@@ -37,14 +38,15 @@ class TrainingFailed(Exception):
     """The train stage failed; its error becomes the runs' ``error`` tag."""
 
 
-def _end_request(stdin) -> dict:
+def _next_message(stdin) -> dict:
     line = stdin.readline()
-    return json.loads(line) if line else {"status": "KILLED"}
+    return json.loads(line) if line else {"status": "KILLED"}  # the stage died
 
 
-def log_outputs(run: VariantRun, end: dict) -> None:
-    history = read_history(end["history"])
-    scores = read_scores(end["scores"])
+def log_results(run: VariantRun, message: dict) -> None:
+    """Every seed's curves and final numbers, the mean curves, the two CSVs."""
+    history = read_history(message["history"])
+    scores = read_scores(message["scores"])
     reached = epochs_to_80(history)
     tracker = run.tracker
     for index, seed in enumerate(history.seeds):
@@ -55,9 +57,8 @@ def log_outputs(run: VariantRun, end: dict) -> None:
         tracker.log_run(run.ids.seed_runs[seed], curves, final)
     # The variant's run carries the mean over seeds of every per-epoch curve.
     tracker.log_run(run.ids.run_id, {m: history.mean(m).tolist() for m in METRICS}, {})
-    tracker.log_artifacts(run.ids.run_id, [Path(end["history"])], "history")
-    tracker.log_artifacts(run.ids.run_id, [Path(end["scores"])], "evaluation")
-    tracker.log_folder(run.ids.run_id, Path(end["models_dir"]), "models")
+    tracker.log_artifacts(run.ids.run_id, [Path(message["history"])], "history")
+    tracker.log_artifacts(run.ids.run_id, [Path(message["scores"])], "evaluation")
 
 
 def serve(stdin) -> None:
@@ -65,18 +66,18 @@ def serve(stdin) -> None:
     tracker = Tracker(opened["experiment"])
     tags = context_tags(opened["stage"], opened["variant"])
     run = VariantRun(tracker, opened["variant"], tags, flatten(opened["params"]))
-    end = {}
     try:
         with run.active(), run.seeds(opened["seeds"]):
-            end = _end_request(stdin)
-            if end["status"] == "KILLED":
+            while (message := _next_message(stdin))["status"] == "TRAINED":
+                log_results(run, message)
+            if message["status"] == "KILLED":
                 raise KeyboardInterrupt
-            if end["status"] == "FAILED":
-                raise TrainingFailed(end["error"])
-            log_outputs(run, end)
+            if message["status"] == "FAILED":
+                raise TrainingFailed(message["error"])
+            run.tracker.log_folder(run.ids.run_id, Path(message["models_dir"]), "models")
     except (KeyboardInterrupt, TrainingFailed):
         return
-    run.ids.write(end["runs"])
+    run.ids.write(message["runs"])
 
 
 def main() -> int:
@@ -89,6 +90,8 @@ def main() -> int:
     except Exception as exc:  # the process boundary: the stage reports this line
         print(f"{type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
         return 1
+    finally:
+        gc.freeze()  # as bnlab.__main__: no collector pass over MLflow's objects at exit
     return 0
 
 

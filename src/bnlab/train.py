@@ -36,9 +36,10 @@ WORKER_TIMEOUT = 600  # s to finish logging once training is over
 class TrainingRuns:
     """The variant's MLflow runs, opened and ended by a ``run_worker`` process.
 
-    Entering starts the worker and asks it to open the runs. ``finish`` hands
-    it the stage's outputs to log; leaving on an exception ends the runs
-    KILLED (Ctrl-C, SIGTERM) or FAILED, as ``tracking.Tracker.running`` does.
+    Entering starts the worker and asks it to open the runs. ``trained`` and
+    ``finish`` hand it the stage's outputs to log; leaving on an exception
+    ends the runs KILLED (Ctrl-C, SIGTERM) or FAILED, as
+    ``tracking.Tracker.running`` does.
     """
 
     def __init__(self, request: dict):
@@ -78,17 +79,13 @@ class TrainingRuns:
             reason = error[-1] if error else f"exit status {status}"
             raise BnlabError(f"MLflow logging failed: {reason}")
 
-    def finish(self, history: Path, scores: Path, models_dir: Path, runs: Path) -> None:
-        """Log the outputs into the runs, end them FINISHED, write their ids to ``runs``."""
-        self._send(
-            {
-                "status": "FINISHED",
-                "history": str(history),
-                "scores": str(scores),
-                "models_dir": str(models_dir),
-                "runs": str(runs),
-            }
-        )
+    def trained(self, history: Path, scores: Path) -> None:
+        """Have the history and scores logged while the stage goes on."""
+        self._send({"status": "TRAINED", "history": str(history), "scores": str(scores)})
+
+    def finish(self, models_dir: Path, runs: Path) -> None:
+        """Log the models, end the runs FINISHED, write their ids to ``runs``."""
+        self._send({"status": "FINISHED", "models_dir": str(models_dir), "runs": str(runs)})
         self._wait()
 
     def __exit__(self, kind, exc, traceback) -> None:
@@ -129,7 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     }
     with TrainingRuns(request) as runs:
         # TensorFlow loads here, while the worker loads MLflow.
-        from bnlab.training import decision_boundary, train_variant
+        from bnlab.training import decision_boundary, fit_variant, save_models, use_one_thread
+
+        use_one_thread()
 
         print(
             f"train {config.variant}: {len(seeds)} seeds x {config.train.epochs} epochs, "
@@ -137,13 +136,15 @@ def main(argv: list[str] | None = None) -> None:
             flush=True,
         )
         started = time.perf_counter()
-        fitted = train_variant(config, train, test, args.models_dir)
+        fitted = fit_variant(config, train, test)
         write_history(args.history, fitted.histories)
         write_scores(args.scores, fitted.scores)
+        runs.trained(Path(args.history), Path(args.scores))
+        save_models(fitted, args.models_dir)
         boundary = decision_boundary(fitted.scores, Path(args.models_dir), train, test)
         write_boundary(args.boundary, boundary)
         trained = time.perf_counter() - started
-        runs.finish(Path(args.history), Path(args.scores), Path(args.models_dir), Path(args.runs))
+        runs.finish(Path(args.models_dir), Path(args.runs))
     accuracy = [s["test_accuracy"] for s in fitted.scores.values()]
     print(
         f"train {config.variant}: trained in {trained:.1f} s, mean test accuracy "
