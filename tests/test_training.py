@@ -61,14 +61,20 @@ def test_every_seed_is_saved_as_the_tutorials_model_with_its_own_weights(tiny, t
         assert loss == pytest.approx(fitted.scores[seed]["test_loss"], abs=1e-5)
 
 
-def test_decision_boundary_comes_from_the_median_seeds_saved_model(tiny, tmp_path):
+def test_decision_boundary_is_the_median_seeds_saved_model_on_a_grid(tiny, tmp_path):
     params, train, test = tiny
     fitted = train_variant(variant_config(params, "baseline"), train, test, tmp_path)
-    boundary = decision_boundary(fitted.scores, tmp_path, train, test)
+    boundary = decision_boundary(fitted, train, test)
     assert boundary.seed == representative_seed(fitted.scores)
-    model = fitted.models[list(fitted.scores).index(boundary.seed)]
-    corner = np.array([[boundary.xs[0, 0], boundary.ys[0, 0]]], dtype="float32")
-    assert boundary.probability[0, 0] == pytest.approx(float(model(corner)[0, 0]), abs=1e-6)
+    assert boundary.xs.shape == boundary.ys.shape == boundary.probability.shape == (150, 150)
+    saved = load_model(model_path(tmp_path, boundary.seed))
+    corners = np.array(
+        [[boundary.xs[i, j], boundary.ys[i, j]] for i, j in ((0, 0), (0, -1), (-1, 0), (-1, -1))],
+        dtype="float32",
+    )
+    expected = saved.predict(corners, verbose=0).ravel()
+    actual = [boundary.probability[i, j] for i, j in ((0, 0), (0, -1), (-1, 0), (-1, -1))]
+    assert actual == pytest.approx(expected.tolist(), abs=1e-6)
     assert 0 <= boundary.probability.min() <= boundary.probability.max() <= 1
 
 

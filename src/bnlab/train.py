@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
         write_scores(args.scores, fitted.scores)
         runs.trained(Path(args.history), Path(args.scores))
         save_models(fitted, args.models_dir)
-        boundary = decision_boundary(fitted.scores, Path(args.models_dir), train, test)
+        boundary = decision_boundary(fitted, train, test)
         write_boundary(args.boundary, boundary)
         trained = time.perf_counter() - started
         runs.finish(Path(args.models_dir), Path(args.runs))

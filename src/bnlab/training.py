@@ -71,13 +71,11 @@ def train_variant(
     return fitted
 
 
-def decision_boundary(
-    scores: dict[int, dict[str, float]], models_dir: Path, train: Dataset, test: Dataset
-) -> Boundary:
+def decision_boundary(fitted: Fitted, train: Dataset, test: Dataset) -> Boundary:
     """P(class 1) over the data's plane for the seed with the median test accuracy,
-    from its saved model file (so the figure also proves the file loads)."""
-    seed = representative_seed(scores)
+    in inference mode (one call: no ``predict`` loop to compile)."""
+    seed = representative_seed(fitted.scores)
     xs, ys = grid(np.concatenate([train.features, test.features]))
-    model = load_model(model_path(models_dir, seed))
-    probability = model.predict(points(xs, ys), batch_size=len(xs.ravel()), verbose=0)
+    model = fitted.models[list(fitted.scores).index(seed)]
+    probability = np.asarray(model(points(xs, ys), training=False))
     return Boundary(seed, xs, ys, probability.reshape(xs.shape))
