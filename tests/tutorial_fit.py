@@ -59,7 +59,8 @@ def fit_shuffled(config: VariantConfig, seed: int, train: Dataset, test: Dataset
         .shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
         .batch(config.train.batch_size)
     )
-    model.fit(pipeline, epochs=config.train.epochs, verbose=0)
+    # shuffle=False: the pipeline reshuffles every epoch (fit would only warn it cannot)
+    model.fit(pipeline, epochs=config.train.epochs, shuffle=False, verbose=0)
     _, accuracy = model.evaluate(test.features, test.labels, verbose=0)
     return float(accuracy)
 

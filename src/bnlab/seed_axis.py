@@ -26,7 +26,7 @@ seed, for every placement.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import keras
@@ -47,7 +47,7 @@ from bnlab.models import (
 )
 from bnlab.params import VariantConfig
 
-THRESHOLD = 0.5  # Keras' binary accuracy: P(class 1) > 0.5 means class 1
+DECISION_THRESHOLD = 0.5  # Keras' binary accuracy: P(class 1) > 0.5 means class 1
 
 
 def batch_order(seed: int, epoch: int, n: int) -> np.ndarray:
@@ -84,7 +84,7 @@ class SeedAxisTrainer:
         """Per seed: mean binary cross-entropy and number of correct predictions."""
         probability = self.model(x, training=training)  # (batch, seed, 1)
         per_sample = keras.losses.binary_crossentropy(y, probability)  # (batch, seed)
-        predicted = tf.cast(probability > THRESHOLD, y.dtype)
+        predicted = tf.cast(probability > DECISION_THRESHOLD, y.dtype)
         correct = tf.reduce_sum(tf.cast(tf.equal(y, predicted), tf.float32), axis=[0, 2])
         return tf.reduce_mean(per_sample, axis=0), correct
 
@@ -168,24 +168,17 @@ def fit_seeds(
     seeds: Sequence[int],
     train: Dataset,
     test: Dataset,
-    orders: Callable[[int, int, int], np.ndarray] = batch_order,
-    models: list[keras.Sequential] | None = None,
 ) -> Fitted:
-    """Train every seed of ``config``'s variant; stops between epochs on Ctrl-C/SIGTERM.
-
-    ``models`` (default: ``initial_model`` per seed) are the starting points
-    and receive the trained weights. ``orders(seed, epoch, n)`` gives each
-    seed's row order per epoch.
-    """
+    """Train every seed of ``config``'s variant; stops between epochs on Ctrl-C/SIGTERM."""
     seeds = list(seeds)
-    models = models or [initial_model(config, seed) for seed in seeds]
+    models = [initial_model(config, seed) for seed in seeds]
     stacked = build_seed_axis_model(config.placement, config.model, config.bn, len(seeds))
     stack_weights(stacked, models)
     trainer = SeedAxisTrainer(stacked, config, train, test)
     curves: dict[str, list[np.ndarray]] = {metric: [] for metric in METRICS}
     with interrupt.deferred():
         for epoch in range(1, config.train.epochs + 1):
-            epoch_orders = np.stack([orders(seed, epoch, len(train)) for seed in seeds])
+            epoch_orders = np.stack([batch_order(seed, epoch, len(train)) for seed in seeds])
             for name, values in trainer.fit_epoch(epoch_orders.astype(np.int32)).items():
                 curves[name].append(values)
             interrupt.check()
