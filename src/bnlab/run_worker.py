@@ -43,18 +43,24 @@ def _next_message(stdin) -> dict:
     return json.loads(line) if line else {"status": "KILLED"}  # the stage died
 
 
+def log_epochs(run: VariantRun, message: dict) -> None:
+    """A block of epochs: each seed's per-epoch values into its child run."""
+    for index, seed in enumerate(run.ids.seed_runs):
+        curves = {m: [epoch[index] for epoch in values] for m, values in message["curves"].items()}
+        run.tracker.log_run(run.ids.seed_runs[seed], curves, {}, message["first_epoch"])
+
+
 def log_results(run: VariantRun, message: dict) -> None:
-    """Every seed's curves and final numbers, the mean curves, the two CSVs."""
+    """Every seed's final numbers, the mean curves, the two CSVs."""
     history = read_history(message["history"])
     scores = read_scores(message["scores"])
     reached = epochs_to_80(history)
     tracker = run.tracker
-    for index, seed in enumerate(history.seeds):
-        curves = {m: history.curves[m][index].tolist() for m in METRICS}
+    for seed in history.seeds:
         final = dict(scores[seed])
         if reached[seed] is not None:
             final["epochs_to_80"] = reached[seed]
-        tracker.log_run(run.ids.seed_runs[seed], curves, final)
+        tracker.log_metrics(run.ids.seed_runs[seed], final)
     # The variant's run carries the mean over seeds of every per-epoch curve.
     tracker.log_run(run.ids.run_id, {m: history.mean(m).tolist() for m in METRICS}, {})
     tracker.log_artifacts(run.ids.run_id, [Path(message["history"])], "history")
@@ -68,8 +74,11 @@ def serve(stdin) -> None:
     run = VariantRun(tracker, opened["variant"], tags, flatten(opened["params"]))
     try:
         with run.active(), run.seeds(opened["seeds"]):
-            while (message := _next_message(stdin))["status"] == "TRAINED":
-                log_results(run, message)
+            while (message := _next_message(stdin))["status"] in ("EPOCHS", "TRAINED"):
+                if message["status"] == "EPOCHS":
+                    log_epochs(run, message)
+                else:
+                    log_results(run, message)
             if message["status"] == "KILLED":
                 raise KeyboardInterrupt
             if message["status"] == "FAILED":

@@ -26,7 +26,7 @@ seed, for every placement.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import keras
@@ -168,8 +168,12 @@ def fit_seeds(
     seeds: Sequence[int],
     train: Dataset,
     test: Dataset,
+    on_epoch: Callable[[int, dict[str, np.ndarray]], None] | None = None,
 ) -> Fitted:
-    """Train every seed of ``config``'s variant; stops between epochs on Ctrl-C/SIGTERM."""
+    """Train every seed of ``config``'s variant; stops between epochs on Ctrl-C/SIGTERM.
+
+    ``on_epoch(epoch, metric -> per-seed values)`` hears of every epoch as it ends.
+    """
     seeds = list(seeds)
     models = [initial_model(config, seed) for seed in seeds]
     stacked = build_seed_axis_model(config.placement, config.model, config.bn, len(seeds))
@@ -179,8 +183,11 @@ def fit_seeds(
     with interrupt.deferred():
         for epoch in range(1, config.train.epochs + 1):
             epoch_orders = np.stack([batch_order(seed, epoch, len(train)) for seed in seeds])
-            for name, values in trainer.fit_epoch(epoch_orders.astype(np.int32)).items():
+            measured = trainer.fit_epoch(epoch_orders.astype(np.int32))
+            for name, values in measured.items():
                 curves[name].append(values)
+            if on_epoch:
+                on_epoch(epoch, measured)
             interrupt.check()
     unstack_weights(stacked, models)
     for model in models:

@@ -189,14 +189,19 @@ class Tracker:
         self.client.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
 
     def log_run(
-        self, run_id: str, curves: Mapping[str, list[float]], final: Mapping[str, float]
+        self,
+        run_id: str,
+        curves: Mapping[str, list[float]],
+        final: Mapping[str, float],
+        first_epoch: int = 1,
     ) -> None:
-        """Per-epoch metrics (step = epoch, from 1) and final ones (step 0), in few calls."""
+        """Per-epoch metrics (step = epoch, the curves starting at ``first_epoch``)
+        and final ones (step 0), in as few calls as MLflow allows."""
         now = int(time.time() * 1000)
         metrics = [
             Metric(name, float(value), now, epoch)
             for name, values in curves.items()
-            for epoch, value in enumerate(values, start=1)
+            for epoch, value in enumerate(values, start=first_epoch)
         ]
         metrics += [Metric(name, float(value), now, 0) for name, value in final.items()]
         for start in range(0, len(metrics), MAX_BATCH):

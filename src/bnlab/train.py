@@ -17,9 +17,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import queue
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from bnlab.params import load_params, load_variant_config
 from bnlab.scores import write_scores
 
 WORKER_TIMEOUT = 600  # s to finish logging once training is over
+EPOCH_BLOCK = 20  # epochs per message to the worker: few MLflow calls, still live curves
 
 
 class TrainingRuns:
@@ -44,6 +47,12 @@ class TrainingRuns:
 
     def __init__(self, request: dict):
         self.request = request
+        self.block: list[dict] = []
+        self.first_epoch = 1
+        # Messages go out from a thread: training never waits on a slow worker.
+        self.outbox: queue.Queue[str | None] = queue.Queue()
+        self.writer = threading.Thread(target=self._write_all, daemon=True)
+        self.waited = False
 
     def __enter__(self) -> TrainingRuns:
         self.errors = tempfile.TemporaryFile("w+")
@@ -54,23 +63,29 @@ class TrainingRuns:
             text=True,
             start_new_session=True,  # a Ctrl-C at the terminal is the stage's to handle
         )
+        self.writer.start()
         self._send({"open": True, **self.request})
         return self
 
+    def _write_all(self) -> None:
+        pipe = self.worker.stdin
+        while (line := self.outbox.get()) is not None:
+            # A worker that stopped early gets nothing more; _wait reports why.
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                pipe.write(line)
+                pipe.flush()
+        with contextlib.suppress(BrokenPipeError):
+            pipe.close()
+
     def _send(self, message: dict) -> None:
-        if self.worker.stdin.closed:
-            return
-        try:
-            self.worker.stdin.write(json.dumps(message) + "\n")
-            self.worker.stdin.flush()
-        except BrokenPipeError:
-            pass  # the worker has stopped; _wait reports why
+        self.outbox.put(json.dumps(message) + "\n")
 
     def _wait(self) -> None:
-        if self.worker.stdin.closed:
-            return  # waited already
-        with contextlib.suppress(BrokenPipeError):
-            self.worker.stdin.close()
+        if self.waited:
+            return
+        self.waited = True
+        self.outbox.put(None)
+        self.writer.join(timeout=WORKER_TIMEOUT)
         status = self.worker.wait(timeout=WORKER_TIMEOUT)
         self.errors.seek(0)
         error = self.errors.read().strip().splitlines()
@@ -79,8 +94,23 @@ class TrainingRuns:
             reason = error[-1] if error else f"exit status {status}"
             raise BnlabError(f"MLflow logging failed: {reason}")
 
+    def epoch(self, epoch: int, values: dict) -> None:
+        """Buffer an epoch's per-seed values; send them in blocks of EPOCH_BLOCK."""
+        if not self.block:
+            self.first_epoch = epoch
+        self.block.append({name: v.tolist() for name, v in values.items()})
+        if len(self.block) == EPOCH_BLOCK:
+            self._send_block()
+
+    def _send_block(self) -> None:
+        curves = {name: [epoch[name] for epoch in self.block] for name in self.block[0]}
+        self._send({"status": "EPOCHS", "first_epoch": self.first_epoch, "curves": curves})
+        self.block = []
+
     def trained(self, history: Path, scores: Path) -> None:
         """Have the history and scores logged while the stage goes on."""
+        if self.block:
+            self._send_block()
         self._send({"status": "TRAINED", "history": str(history), "scores": str(scores)})
 
     def finish(self, models_dir: Path, runs: Path) -> None:
@@ -136,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
             flush=True,
         )
         started = time.perf_counter()
-        fitted = fit_variant(config, train, test)
+        fitted = fit_variant(config, train, test, on_epoch=runs.epoch)
         write_history(args.history, fitted.histories)
         write_scores(args.scores, fitted.scores)
         runs.trained(Path(args.history), Path(args.scores))

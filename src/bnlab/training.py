@@ -10,6 +10,7 @@ is saved as the tutorial's ``Sequential`` model in Keras' native format.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -46,10 +47,15 @@ def use_one_thread() -> None:
     tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
-def fit_variant(config: VariantConfig, train: Dataset, test: Dataset) -> Fitted:
+def fit_variant(
+    config: VariantConfig,
+    train: Dataset,
+    test: Dataset,
+    on_epoch: Callable[[int, dict[str, np.ndarray]], None] | None = None,
+) -> Fitted:
     """Train every seed of the variant; return the models and what training measured."""
     tf.config.experimental.enable_op_determinism()  # same params -> same bytes
-    return fit_seeds(config, config.train.seed_list(), train, test)
+    return fit_seeds(config, config.train.seed_list(), train, test, on_epoch)
 
 
 def save_models(fitted: Fitted, models_dir: str | Path) -> None:
