@@ -152,3 +152,26 @@ def test_training_reports_an_unusable_mlflow_store_in_one_line(tmp_path, tiny_pa
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("bnlab train: error: MLflow logging failed: ")
+
+
+def test_seed_runs_get_every_epoch_in_blocks_as_history_has_it(tmp_path, tiny_params_dict):
+    tiny_params_dict["train"].update(epochs=45, seeds=2)  # blocks of 20, 20 and 5 epochs
+    _prepare(tmp_path, tiny_params_dict)
+    result = _run(TRAIN_BN_AFTER, tmp_path)
+    assert result.returncode == 0, result.stderr
+    history = {}
+    for line in (tmp_path / "history.csv").read_text().splitlines()[1:]:
+        seed, epoch, _, _, val_accuracy, _ = line.split(",")
+        history[(int(seed), int(epoch))] = float(val_accuracy)
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("bn-circles").experiment_id])
+    children = {r.data.tags["seed"]: r for r in runs if "seed" in r.data.tags}
+    assert sorted(children) == ["0", "1"]
+    for seed, child in children.items():
+        logged = client.get_metric_history(child.info.run_id, "val_accuracy")
+        assert sorted((m.step, m.value) for m in logged) == [
+            (epoch, history[(int(seed), epoch)]) for epoch in range(1, 46)
+        ]
+        # the final model.evaluate and the last epoch's validation: same accuracy
+        final = child.data.metrics["test_accuracy"]
+        assert final == pytest.approx(history[(int(seed), 45)], abs=1e-6)
