@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bnlab.dataset import DataError
+from bnlab.dataset import DataError, write_lines
 
 STEPS = 150  # grid points per axis
 MARGIN = 0.2  # around the data
@@ -39,7 +39,6 @@ def points(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
 
 
 def write_boundary(path: str | Path, boundary: Boundary) -> None:
-    path = Path(path)
     lines = [f"# seed {boundary.seed}", HEADER]
     lines += [
         f"{x!r},{y!r},{p!r}"
@@ -50,8 +49,7 @@ def write_boundary(path: str | Path, boundary: Boundary) -> None:
             strict=True,
         )
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_lines(path, lines)
 
 
 def read_boundary(path: str | Path) -> Boundary:

@@ -32,13 +32,18 @@ class Dataset:
         return Dataset(self.features[start:stop], self.labels[start:stop])
 
 
-def write_csv(dataset: Dataset, path: str | Path) -> None:
+def write_lines(path: str | Path, lines: list[str]) -> None:
+    """A text file of these lines (UTF-8, newline-terminated), its folder made if needed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_csv(dataset: Dataset, path: str | Path) -> None:
     lines = [",".join(COLUMNS)]
     for (x1, x2), label in zip(dataset.features.tolist(), dataset.labels.tolist(), strict=True):
         lines.append(f"{x1!r},{x2!r},{label}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_lines(path, lines)
 
 
 def read_csv(path: str | Path) -> Dataset:

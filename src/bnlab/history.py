@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bnlab.dataset import DataError
+from bnlab.dataset import DataError, write_lines
 
 METRICS = ("accuracy", "loss", "val_accuracy", "val_loss")
 HEADER = ("seed", "epoch", *METRICS)
@@ -39,9 +39,7 @@ def write_history(path: str | Path, per_seed: dict[int, dict[str, list[float]]])
     for seed, history in per_seed.items():
         for epoch, values in enumerate(zip(*(history[m] for m in METRICS), strict=True), start=1):
             lines.append(",".join([str(seed), str(epoch), *(repr(float(v)) for v in values)]))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_lines(path, lines)
 
 
 def read_history(path: str | Path) -> History:

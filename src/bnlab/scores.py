@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bnlab.dataset import DataError
+from bnlab.dataset import DataError, write_lines
 
 SCORES = ("train_accuracy", "train_loss", "test_accuracy", "test_loss")
 
@@ -32,13 +32,11 @@ def read_scores(path: str | Path) -> dict[int, dict[str, float]]:
 
 
 def write_scores(path: str | Path, scores: dict[int, dict[str, float]]) -> None:
-    path = Path(path)
     lines = [",".join(("seed", *SCORES))]
     lines += [
         ",".join([str(seed), *(repr(float(s[n])) for n in SCORES)]) for seed, s in scores.items()
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_lines(path, lines)
 
 
 def representative_seed(scores: dict[int, dict[str, float]]) -> int:
