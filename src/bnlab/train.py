@@ -29,6 +29,7 @@ from bnlab.boundary import write_boundary
 from bnlab.dataset import read_csv
 from bnlab.errors import BnlabError, Terminated
 from bnlab.history import write_history
+from bnlab.imports import skipping
 from bnlab.params import load_params, load_variant_config
 from bnlab.scores import write_scores
 
@@ -155,8 +156,10 @@ def main(argv: list[str] | None = None) -> None:
         "seeds": seeds,
     }
     with TrainingRuns(request) as runs:
-        # TensorFlow loads here, while the worker loads MLflow.
-        from bnlab.training import decision_boundary, fit_variant, save_models, use_one_thread
+        # TensorFlow loads here, while the worker loads MLflow; Keras' optional
+        # scikit-learn and matplotlib extras do not load at all.
+        with skipping("sklearn", "matplotlib"):
+            from bnlab.training import decision_boundary, fit_variant, save_models, use_one_thread
 
         use_one_thread()
 

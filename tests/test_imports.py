@@ -1,0 +1,38 @@
+"""``imports.skipping``: a module is unavailable inside the block only."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+from bnlab.imports import skipping
+
+
+def test_a_skipped_module_cannot_be_imported_inside_and_can_after():
+    name = "bnlab_never_imported_before"
+    assert name not in sys.modules
+    with skipping(name), pytest.raises(ImportError):
+        importlib.import_module(name)
+    assert name not in sys.modules
+
+
+def test_a_module_already_loaded_is_left_alone():
+    with skipping("json"):
+        assert importlib.import_module("json") is sys.modules["json"]
+    assert sys.modules["json"] is not None
+
+
+def test_training_loads_without_keras_optional_extras():
+    """What the train stage does: Keras still imports, and leaves both out."""
+    code = (
+        "import sys\n"
+        "from bnlab.imports import skipping\n"
+        "with skipping('sklearn', 'matplotlib'):\n"
+        "    import bnlab.training\n"
+        "assert 'sklearn' not in sys.modules and 'matplotlib' not in sys.modules\n"
+        "import sklearn.datasets  # and later imports work again\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
