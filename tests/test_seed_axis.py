@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from bnlab.generate import generate
+from bnlab.models import build_model
 from bnlab.params import parse_params, variant_config
-from bnlab.seed_axis import batch_order, fit_seeds
+from bnlab.seed_axis import batch_order, fit_seeds, initial_model, initial_weights
 from bnlab.split import split
 from tests.tutorial_fit import fit_in_order, fit_shuffled, max_difference
 
@@ -51,7 +52,7 @@ def test_same_weights_and_history_as_fit_on_each_seed(default_params_dict, varia
     fitted = fit_seeds(config, seeds, train, test)
     for index, seed in enumerate(seeds):
         model, history = fit_in_order(config, seed, train, test, batch_order)
-        fast = fitted.models[index]
+        fast = fitted.model(index)
         assert max_difference(model.get_weights(), fast.get_weights()) < TOLERANCE
         assert (
             max_difference(
@@ -70,12 +71,36 @@ def test_same_weights_and_history_as_fit_on_each_seed(default_params_dict, varia
         assert max_difference([expected], [actual]) < TOLERANCE
 
 
+@pytest.mark.parametrize(
+    ("variant", "overrides"),
+    [
+        ("baseline", {}),
+        ("bn_after", {}),
+        ("bn_before", {}),
+        ("bn_input", {}),
+        ("bn_after", {"bn": NON_DEFAULT_BN}),
+    ],
+)
+def test_seeds_start_from_the_weights_their_own_model_is_built_with(
+    default_params_dict, variant, overrides
+):
+    config, _, _ = _setup(default_params_dict, variant, epochs=1, seeds=1, **overrides)
+    other = build_model(config.placement, config.model, config.bn)
+    for seed in (0, 1, 7):
+        expected = initial_model(config, seed).get_weights()
+        actual = initial_weights(config, other, seed)
+        assert [w.shape for w in actual] == [w.shape for w in expected]
+        for a, b in zip(actual, expected, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(initial_weights(config, other, 0)[-2], expected[-2])
+
+
 def test_seeds_do_not_share_anything(default_params_dict):
     """Seed 1 trains the same alone as beside seed 0: no weight or statistic leaks."""
     config, train, test = _setup(default_params_dict, "bn_after", epochs=5, seeds=2)
     together = fit_seeds(config, [0, 1], train, test)
     alone = fit_seeds(config, [1], train, test)
-    assert max_difference(together.models[1].get_weights(), alone.models[0].get_weights()) < (
+    assert max_difference(together.model(1).get_weights(), alone.model(0).get_weights()) < (
         TOLERANCE
     )
     for metric, values in alone.histories[1].items():

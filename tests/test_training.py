@@ -52,7 +52,7 @@ def test_every_seed_is_saved_as_the_tutorials_model_with_its_own_weights(tiny, t
         ]
         assert model.input_shape == (None, 2)
         for saved, trained in zip(
-            model.get_weights(), fitted.models[index].get_weights(), strict=True
+            model.get_weights(), fitted.model(index).get_weights(), strict=True
         ):
             np.testing.assert_array_equal(saved, trained)
         # the file's model.evaluate gives the scores train recorded for that seed

@@ -14,7 +14,8 @@ a copy of the model code), and two builders read it:
   statistic; their losses are summed, so each seed's gradient is exactly the
   gradient of its own loss.
 
-``stack_weights`` / ``unstack_weights`` move weights between the two.
+``stack_weights`` / ``unstack`` move weights and optimizer slots between the two;
+``fresh_weights`` initialises a seed without building its model.
 """
 
 from __future__ import annotations
@@ -57,10 +58,12 @@ def _batch_norm(bn: BNParams) -> layers.BatchNormalization:
     )
 
 
-def build_model(placement: Placement, model: ModelParams, bn: BNParams | None) -> keras.Sequential:
-    """The tutorial's model for one seed (``layer_plan`` says which layers)."""
+def plan_layers(
+    placement: Placement, model: ModelParams, bn: BNParams | None
+) -> list[layers.Layer]:
+    """The layers of ``layer_plan``, new and not yet built, in the model's order."""
     _check(placement, bn)
-    stack: list[layers.Layer] = [keras.Input(shape=(N_FEATURES,))]
+    stack: list[layers.Layer] = []
     for step in layer_plan(placement):
         if step == "bn":
             stack.append(_batch_norm(bn))
@@ -75,7 +78,32 @@ def build_model(placement: Placement, model: ModelParams, bn: BNParams | None) -
             )
         else:
             stack.append(layers.Dense(1, activation="sigmoid"))
-    return keras.Sequential(stack)
+    return stack
+
+
+def build_model(placement: Placement, model: ModelParams, bn: BNParams | None) -> keras.Sequential:
+    """The tutorial's model for one seed (``layer_plan`` says which layers)."""
+    return keras.Sequential([keras.Input(shape=(N_FEATURES,)), *plan_layers(placement, model, bn)])
+
+
+def fresh_weights(
+    built: keras.Sequential, placement: Placement, model: ModelParams, bn: BNParams | None
+) -> list[np.ndarray]:
+    """The weights a new ``build_model`` would start with, without building one.
+
+    Keras draws a layer's initializer seeds when the layer is constructed, and
+    an initializer gives the same values every time it is called. So new,
+    unbuilt layers of the plan, called variable by variable (``kernel`` ->
+    ``kernel_initializer``, ...) on the shapes of ``built``, a model of the
+    same plan, give exactly the weights building them would, in
+    ``get_weights`` order, at a third of the cost of creating the variables.
+    """
+    values = []
+    for layer, built_layer in zip(plan_layers(placement, model, bn), built.layers, strict=True):
+        for variable in built_layer.weights:
+            initializer = getattr(layer, f"{variable.name}_initializer")
+            values.append(np.asarray(initializer(variable.shape, variable.dtype)))
+    return values
 
 
 def build_seed_axis_model(
@@ -83,8 +111,8 @@ def build_seed_axis_model(
 ) -> keras.Sequential:
     """``n_seeds`` independent copies of ``build_model``'s model as one Keras model.
 
-    Its weights are meant to be set with ``stack_weights`` from per-seed models
-    built (and so initialised) by ``build_model``.
+    Its weights are meant to be set with ``stack_weights`` from per-seed
+    weights initialised as ``build_model`` initialises them.
     """
     _check(placement, bn)
 
@@ -117,9 +145,9 @@ def build_seed_axis_model(
     return keras.Sequential(stack)
 
 
-def stack_weights(seed_axis_model: keras.Model, models: list[keras.Model]) -> None:
-    """Set the seed-axis model's weights: seed s's copy comes from ``models[s]``."""
-    per_seed = [m.get_weights() for m in models]
+def stack_weights(seed_axis_model: keras.Model, per_seed: list[list[np.ndarray]]) -> None:
+    """Set the seed-axis model's weights: seed s's copy is ``per_seed[s]``, in
+    ``get_weights`` order."""
     targets = seed_axis_model.get_weights()
     seed_axis_model.set_weights(
         [
@@ -129,25 +157,24 @@ def stack_weights(seed_axis_model: keras.Model, models: list[keras.Model]) -> No
     )
 
 
-def unstack_weights(seed_axis_model: keras.Model, models: list[keras.Model]) -> None:
-    """Set each per-seed model's weights to its copy in the seed-axis model."""
-    stacked = seed_axis_model.get_weights()
-    shapes = [w.shape for w in models[0].get_weights()]
-    for seed_index, model in enumerate(models):
-        copies = [w.reshape(len(models), *shape) for w, shape in zip(stacked, shapes, strict=True)]
-        model.set_weights([copy[seed_index] for copy in copies])
+def unstack(stacked: list, shapes: list[tuple[int, ...]], n_seeds: int) -> list[list[np.ndarray]]:
+    """Per seed, its copy of each stacked seed-axis variable, in the one-seed model's shapes."""
+    copies = [
+        np.asarray(value).reshape(n_seeds, *shape)
+        for value, shape in zip(stacked, shapes, strict=True)
+    ]
+    return [[copy[seed_index] for copy in copies] for seed_index in range(n_seeds)]
 
 
-def unstack_optimizer(seed_axis_optimizer: keras.optimizers.SGD, models: list[keras.Model]) -> None:
-    """Give each compiled per-seed model its share of the SGD state: the step count
-    and its momentum slots, so a saved seed is the model ``fit`` would have left."""
-    for seed_index, model in enumerate(models):
-        model.optimizer.build(model.trainable_variables)
-        model.optimizer.iterations.assign(seed_axis_optimizer.iterations)
-        for mine, stacked in zip(
-            model.optimizer.momentums, seed_axis_optimizer.momentums, strict=True
-        ):
-            mine.assign(np.asarray(stacked).reshape(len(models), *mine.shape)[seed_index])
+def set_state(
+    model: keras.Model, weights: list[np.ndarray], momentums: list[np.ndarray], iterations: int
+) -> None:
+    """Give a compiled one-seed model its weights and its SGD state (the step count
+    and the momentum slots), so that it is the model ``fit`` would have left."""
+    model.set_weights(weights)
+    model.optimizer.iterations.assign(iterations)
+    for variable, value in zip(model.optimizer.momentums, momentums, strict=True):
+        variable.assign(value)
 
 
 def compile_model(model: keras.Model, train: TrainParams, steps_per_execution: int = 1) -> None:

@@ -40,10 +40,11 @@ from bnlab.models import (
     build_model,
     build_seed_axis_model,
     compile_model,
+    fresh_weights,
     optimizer,
+    set_state,
     stack_weights,
-    unstack_optimizer,
-    unstack_weights,
+    unstack,
 )
 from bnlab.params import VariantConfig
 
@@ -61,11 +62,30 @@ def initial_model(config: VariantConfig, seed: int) -> keras.Sequential:
     return build_model(config.placement, config.model, config.bn)
 
 
+def initial_weights(config: VariantConfig, built: keras.Sequential, seed: int) -> list[np.ndarray]:
+    """``initial_model(config, seed).get_weights()``, without building a model;
+    ``built`` is any model of the variant's plan."""
+    keras.utils.set_random_seed(seed)
+    return fresh_weights(built, config.placement, config.model, config.bn)
+
+
 @dataclass(frozen=True)
 class Fitted:
-    models: list[keras.Sequential]  # per seed, trained and compiled, in the order of the seeds
+    """Every seed's trained state and what training measured (lists: in the order of the seeds)."""
+
+    weights: list[list[np.ndarray]]  # per seed, as the tutorial's model's get_weights()
+    momentums: list[list[np.ndarray]]  # per seed, SGD's momentum slots
+    iterations: int  # SGD steps taken, the same for every seed
     histories: dict[int, dict[str, list[float]]]  # seed -> metric -> per-epoch values
     scores: dict[int, dict[str, float]]  # seed -> final train/test loss and accuracy
+    shared: keras.Sequential  # the tutorial's compiled model; ``model`` loads a seed into it
+
+    def model(self, index: int) -> keras.Sequential:
+        """The seed at ``index`` as the tutorial's compiled ``Sequential``, with its
+        weights and SGD state. One model serves every seed (building one per seed
+        costs more than training them): it holds this seed until the next call."""
+        set_state(self.shared, self.weights[index], self.momentums[index], self.iterations)
+        return self.shared
 
 
 class SeedAxisTrainer:
@@ -175,9 +195,11 @@ def fit_seeds(
     ``on_epoch(epoch, metric -> per-seed values)`` hears of every epoch as it ends.
     """
     seeds = list(seeds)
-    models = [initial_model(config, seed) for seed in seeds]
+    shared = build_model(config.placement, config.model, config.bn)
+    compile_model(shared, config.train)
+    shared.optimizer.build(shared.trainable_variables)
     stacked = build_seed_axis_model(config.placement, config.model, config.bn, len(seeds))
-    stack_weights(stacked, models)
+    stack_weights(stacked, [initial_weights(config, shared, seed) for seed in seeds])
     trainer = SeedAxisTrainer(stacked, config, train, test)
     curves: dict[str, list[np.ndarray]] = {metric: [] for metric in METRICS}
     with interrupt.deferred():
@@ -189,10 +211,10 @@ def fit_seeds(
             if on_epoch:
                 on_epoch(epoch, measured)
             interrupt.check()
-    unstack_weights(stacked, models)
-    for model in models:
-        compile_model(model, config.train)
-    unstack_optimizer(trainer.optimizer, models)
+    weights = unstack(stacked.get_weights(), [w.shape for w in shared.get_weights()], len(seeds))
+    momentums = unstack(
+        trainer.optimizer.momentums, [m.shape for m in shared.optimizer.momentums], len(seeds)
+    )
     final = trainer.scores()
     histories = {
         seed: {metric: [float(v[i]) for v in curves[metric]] for metric in METRICS}
@@ -202,4 +224,5 @@ def fit_seeds(
         seed: {name: float(values[i]) for name, values in final.items()}
         for i, seed in enumerate(seeds)
     }
-    return Fitted(models, histories, scores)
+    iterations = int(trainer.optimizer.iterations.numpy())
+    return Fitted(weights, momentums, iterations, histories, scores, shared)

@@ -64,8 +64,8 @@ def save_models(fitted: Fitted, models_dir: str | Path) -> None:
     models_dir.mkdir(parents=True, exist_ok=True)
     for stale in models_dir.glob("seed_*.keras"):
         stale.unlink()
-    for seed, model in zip(fitted.histories, fitted.models, strict=True):
-        model.save(model_path(models_dir, seed))
+    for index, seed in enumerate(fitted.histories):
+        fitted.model(index).save(model_path(models_dir, seed))
 
 
 def train_variant(
@@ -82,6 +82,6 @@ def decision_boundary(fitted: Fitted, train: Dataset, test: Dataset) -> Boundary
     in inference mode (one call: no ``predict`` loop to compile)."""
     seed = representative_seed(fitted.scores)
     xs, ys = grid(np.concatenate([train.features, test.features]))
-    model = fitted.models[list(fitted.scores).index(seed)]
+    model = fitted.model(list(fitted.scores).index(seed))
     probability = np.asarray(model(points(xs, ys), training=False))
     return Boundary(seed, xs, ys, probability.reshape(xs.shape))
