@@ -2,18 +2,22 @@
 
 ``python -m bnlab.run_worker`` is started by ``bnlab train`` (see
 ``train.TrainingRuns``) before TensorFlow loads, so that MLflow's import and
-store start-up (about 2.5 s) run on the second core while the train stage
+store start-up (about 2 s) run on the second core while the train stage
 loads TensorFlow and trains. It reads JSON lines on stdin:
 
 1. ``open``: experiment, variant, DVC stage, params (nested, as in
    params.yaml), seeds. It creates the variant's run and one child run per
    seed, all RUNNING, with the params flattened and the context tags.
-2. ``end``: how training ended. ``FINISHED`` names the history, scores and
-   models the stage wrote: they are logged (per-epoch curves with
-   step = epoch, final scores, the mean curves on the variant's run, the files
-   as artifacts), the runs end FINISHED and the run ids are written to the
-   ``runs`` file. ``FAILED`` (with the error) and ``KILLED`` end the runs so.
-   End of input without ``end`` means the stage died: the runs end KILLED.
+2. ``EPOCHS``, any number: a block of epochs (``first_epoch``, then per
+   metric, per epoch, one value per seed). Each seed's values go into its
+   child run with step = epoch while training goes on.
+3. ``TRAINED``: the history and scores files, and the epochs not sent yet.
+   Each child gets its last epochs and final scores; the variant's run gets
+   the mean curves and both files as artifacts.
+4. How training ended: ``FINISHED`` names the models folder (logged as
+   artifacts) and the file to write the run ids to, and the runs end
+   FINISHED. ``FAILED`` (with the error, kept as a tag) and ``KILLED`` end
+   them so. End of input means the stage died: the runs end KILLED.
 
 It ignores SIGINT and SIGTERM: the stage decides how the runs end. On its own
 failure it prints one line on stderr and exits 1.
@@ -43,24 +47,29 @@ def _next_message(stdin) -> dict:
     return json.loads(line) if line else {"status": "KILLED"}  # the stage died
 
 
+def _seed_curves(message: dict, index: int) -> dict[str, list[float]]:
+    """The seed at ``index``'s share of a message's block of epochs (none: empty)."""
+    block = message.get("curves", {})
+    return {metric: [epoch[index] for epoch in values] for metric, values in block.items()}
+
+
 def log_epochs(run: VariantRun, message: dict) -> None:
     """A block of epochs: each seed's per-epoch values into its child run."""
-    for index, seed in enumerate(run.ids.seed_runs):
-        curves = {m: [epoch[index] for epoch in values] for m, values in message["curves"].items()}
-        run.tracker.log_run(run.ids.seed_runs[seed], curves, {}, message["first_epoch"])
+    for index, run_id in enumerate(run.ids.seed_runs.values()):
+        run.tracker.log_run(run_id, _seed_curves(message, index), {}, message["first_epoch"])
 
 
 def log_results(run: VariantRun, message: dict) -> None:
-    """Every seed's final numbers, the mean curves, the two CSVs."""
+    """Every seed's last epochs and final numbers, the mean curves, the two CSVs."""
     history = read_history(message["history"])
     scores = read_scores(message["scores"])
     reached = epochs_to_80(history)
     tracker = run.tracker
-    for seed in history.seeds:
+    for index, (seed, run_id) in enumerate(run.ids.seed_runs.items()):
         final = dict(scores[seed])
         if reached[seed] is not None:
             final["epochs_to_80"] = reached[seed]
-        tracker.log_metrics(run.ids.seed_runs[seed], final)
+        tracker.log_run(run_id, _seed_curves(message, index), final, message.get("first_epoch", 1))
     # The variant's run carries the mean over seeds of every per-epoch curve.
     tracker.log_run(run.ids.run_id, {m: history.mean(m).tolist() for m in METRICS}, {})
     tracker.log_artifacts(run.ids.run_id, [Path(message["history"])], "history")

@@ -104,15 +104,18 @@ class TrainingRuns:
             self._send_block()
 
     def _send_block(self) -> None:
+        self._send({"status": "EPOCHS", **self._take_block()})
+
+    def _take_block(self) -> dict:
         curves = {name: [epoch[name] for epoch in self.block] for name in self.block[0]}
-        self._send({"status": "EPOCHS", "first_epoch": self.first_epoch, "curves": curves})
         self.block = []
+        return {"first_epoch": self.first_epoch, "curves": curves}
 
     def trained(self, history: Path, scores: Path) -> None:
-        """Have the history and scores logged while the stage goes on."""
-        if self.block:
-            self._send_block()
-        self._send({"status": "TRAINED", "history": str(history), "scores": str(scores)})
+        """Have the history and scores logged while the stage goes on. The epochs
+        not sent yet go with them: one MLflow call per seed for both."""
+        message = {"status": "TRAINED", "history": str(history), "scores": str(scores)}
+        self._send({**message, **(self._take_block() if self.block else {})})
 
     def finish(self, models_dir: Path, runs: Path) -> None:
         """Log the models, end the runs FINISHED, write their ids to ``runs``."""
