@@ -8,8 +8,8 @@ repository (``dvc exp run --queue``) log into the repository's own store.
 
 Runs: one per variant per execution of its training, named after the
 variant, with a child run per seed. The train stage creates them and records
-their ids in a small JSON file that the evaluate and plot stages read to add
-final metrics and figures to the same runs. A run never stays RUNNING: an
+their ids in a small JSON file that the publish stage reads to add the
+aggregates, figures and report to the same runs. A run never stays RUNNING: an
 exception ends it FAILED (the error in the ``error`` tag), an interrupt
 (SIGINT, or SIGTERM turned into :class:`Terminated` by the CLI) KILLED.
 """
@@ -27,11 +27,14 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlflow import MlflowClient
-from mlflow.entities import Metric, Param
-from mlflow.exceptions import MlflowException
-
 from bnlab.errors import Terminated
+from bnlab.imports import skipping
+
+# MLflow's pandas dataset support (guarded by MLflow itself) is unused here.
+with skipping("pandas"):
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param
+    from mlflow.exceptions import MlflowException
 
 STORE_FILE = "mlflow.db"
 ARTIFACTS_DIR = "mlartifacts"

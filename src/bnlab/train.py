@@ -160,8 +160,8 @@ def main(argv: list[str] | None = None) -> None:
     }
     with TrainingRuns(request) as runs:
         # TensorFlow loads here, while the worker loads MLflow; Keras' optional
-        # scikit-learn and matplotlib extras do not load at all.
-        with skipping("sklearn", "matplotlib"):
+        # scikit-learn, matplotlib and pandas extras do not load at all.
+        with skipping("sklearn", "matplotlib", "pandas"):
             from bnlab.training import decision_boundary, fit_variant, save_models, use_one_thread
 
         use_one_thread()
