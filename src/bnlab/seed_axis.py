@@ -132,20 +132,17 @@ class SeedAxisTrainer:
         x = tf.transpose(tf.gather(self.train_x, orders), [1, 0, 2])
         y = tf.transpose(tf.gather(self.train_y, orders), [1, 0, 2])
         n, size = self.train_x.shape[0], self.batch_size
-        full = n - n % size  # rows in full batches
 
-        def full_batch(start, loss_sum, correct):
-            batch_loss, batch_correct = self._step(x[start : start + size], y[start : start + size])
-            return start + size, loss_sum + batch_loss * size, correct + batch_correct
+        def next_batch(start, loss_sum, correct):
+            stop = tf.minimum(start + size, n)  # fit's last batch is smaller
+            batch_loss, batch_correct = self._step(x[start:stop], y[start:stop])
+            rows = tf.cast(stop - start, tf.float32)
+            return stop, loss_sum + batch_loss * rows, correct + batch_correct
 
         zeros = tf.zeros([self.n_seeds])
         _, loss_sum, correct = tf.while_loop(
-            lambda start, *_: start < full, full_batch, (tf.constant(0), zeros, zeros)
+            lambda start, *_: start < n, next_batch, (tf.constant(0), zeros, zeros)
         )
-        if n % size:  # fit's last, smaller batch
-            batch_loss, batch_correct = self._step(x[full:], y[full:])
-            loss_sum += batch_loss * (n % size)
-            correct += batch_correct
         val_loss, val_accuracy = self._evaluate(self.test_x, self.test_y)
         return {
             "accuracy": correct / n,
