@@ -11,7 +11,7 @@ import pytest
 from bnlab.imports import skipping
 
 
-def test_a_skipped_module_cannot_be_imported_inside_and_can_after():
+def test_a_skipped_module_cannot_be_imported_inside_and_is_unmarked_after():
     name = "bnlab_never_imported_before"
     assert name not in sys.modules
     with skipping(name), pytest.raises(ImportError):
@@ -26,7 +26,7 @@ def test_a_module_already_loaded_is_left_alone():
 
 
 def test_training_loads_without_keras_optional_extras():
-    """What the train stage does: Keras still imports, and leaves both out."""
+    """What the train stage does: Keras still imports, and leaves the three out."""
     code = (
         "import sys\n"
         "from bnlab.imports import skipping\n"

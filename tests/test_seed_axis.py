@@ -22,6 +22,13 @@ from tests.tutorial_fit import fit_in_order, fit_shuffled, max_difference
 
 TOLERANCE = 1e-5
 NON_DEFAULT_BN = {"momentum": 0.5, "epsilon": 0.01, "center": False, "scale": False}
+EVERY_PLACEMENT = [  # (variant, params overrides)
+    ("baseline", {}),
+    ("bn_after", {}),
+    ("bn_before", {}),
+    ("bn_input", {}),
+    ("bn_after", {"bn": NON_DEFAULT_BN}),
+]
 
 
 def _setup(params_dict: dict, variant: str, epochs: int, seeds: int, **overrides):
@@ -37,14 +44,7 @@ def _setup(params_dict: dict, variant: str, epochs: int, seeds: int, **overrides
 
 @pytest.mark.parametrize(
     ("variant", "overrides"),
-    [
-        ("baseline", {}),
-        ("bn_after", {}),
-        ("bn_before", {}),
-        ("bn_input", {}),
-        ("bn_after", {"bn": NON_DEFAULT_BN}),
-        ("bn_before", {"train": {"batch_size": 25}}),  # no smaller last batch
-    ],
+    [*EVERY_PLACEMENT, ("bn_before", {"train": {"batch_size": 25}})],  # no smaller last batch
 )
 def test_same_weights_and_history_as_fit_on_each_seed(default_params_dict, variant, overrides):
     config, train, test = _setup(default_params_dict, variant, epochs=12, seeds=2, **overrides)
@@ -71,16 +71,7 @@ def test_same_weights_and_history_as_fit_on_each_seed(default_params_dict, varia
         assert max_difference([expected], [actual]) < TOLERANCE
 
 
-@pytest.mark.parametrize(
-    ("variant", "overrides"),
-    [
-        ("baseline", {}),
-        ("bn_after", {}),
-        ("bn_before", {}),
-        ("bn_input", {}),
-        ("bn_after", {"bn": NON_DEFAULT_BN}),
-    ],
-)
+@pytest.mark.parametrize(("variant", "overrides"), EVERY_PLACEMENT)
 def test_seeds_start_from_the_weights_their_own_model_is_built_with(
     default_params_dict, variant, overrides
 ):
