@@ -17,9 +17,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from bnlab.history import read_history
-from bnlab.run_worker import log_results
+from bnlab.history import History, read_history
+from bnlab.run_worker import log_epochs, log_results
 from bnlab.tracking import Tracker, VariantRun
+from bnlab.train import EPOCH_BLOCK
+
+
+def blocks(history: History) -> list[dict]:
+    """The history as the stage sends it: blocks of epochs, each seed's values per epoch."""
+    found = []
+    for start in range(0, history.n_epochs, EPOCH_BLOCK):
+        epochs = slice(start, start + EPOCH_BLOCK)
+        curves = {m: values[:, epochs].T.tolist() for m, values in history.curves.items()}
+        found.append({"first_epoch": start + 1, "curves": curves})
+    return found
 
 
 def replay(root: Path, variant: str) -> float:
@@ -30,8 +41,11 @@ def replay(root: Path, variant: str) -> float:
     started = time.perf_counter()
     tracker = Tracker("bench", root=root)
     run = VariantRun(tracker, variant, {"variant": variant}, {"train.epochs": history.n_epochs})
+    *streamed, last = blocks(history)
     with run.active(), run.seeds(list(history.seeds)):
-        log_results(run, {"history": history_path, "scores": scores_path})
+        for block in streamed:
+            log_epochs(run, block)
+        log_results(run, {"history": history_path, "scores": scores_path, **last})
         tracker.log_folder(run.ids.run_id, models, "models")
     return time.perf_counter() - started
 
