@@ -109,6 +109,13 @@ def test_interrupted_training_ends_killed_and_next_repro_matches(repo):
 @pytest.mark.parametrize("jobs", [2, 4])
 def test_four_queued_experiments_in_parallel_on_a_new_store(tmp_path, jobs):
     repo = make_repo(tmp_path)
+    # What every experiment shares (the data, the baseline) is in DVC's cache
+    # first, as after the README's `make repro`: queue workers computing the
+    # same uncached stage at once can collide in DVC's cache ("unable to
+    # remove ... without a confirmation", seen here one run in six). Those
+    # runs log to another store, so this repository's store is still new.
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    dvc(repo, "repro", "train@baseline", MLFLOW_TRACKING_URI=elsewhere)
     assert not (repo / "mlflow.db").exists()
     momenta = ("0.0", "0.5", "0.9", "0.99")
     queued = dvc(repo, "exp", "run", "--queue", "-S", f"bn.momentum={','.join(momenta)}")
