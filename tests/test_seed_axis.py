@@ -16,9 +16,9 @@ import pytest
 from bnlab.generate import generate
 from bnlab.models import build_model
 from bnlab.params import parse_params, variant_config
-from bnlab.seed_axis import batch_order, fit_seeds, initial_model, initial_weights
+from bnlab.seed_axis import batch_order, fit_seeds, initial_weights
 from bnlab.split import split
-from tests.tutorial_fit import fit_in_order, fit_shuffled, max_difference
+from tests.tutorial_fit import fit_in_order, fit_shuffled, initial_model, max_difference
 
 TOLERANCE = 1e-5
 NON_DEFAULT_BN = {"momentum": 0.5, "epsilon": 0.01, "center": False, "scale": False}

@@ -68,12 +68,10 @@ def test_decision_boundary_is_the_median_seeds_saved_model_on_a_grid(tiny, tmp_p
     assert boundary.seed == representative_seed(fitted.scores)
     assert boundary.xs.shape == boundary.ys.shape == boundary.probability.shape == (150, 150)
     saved = load_model(model_path(tmp_path, boundary.seed))
-    corners = np.array(
-        [[boundary.xs[i, j], boundary.ys[i, j]] for i, j in ((0, 0), (0, -1), (-1, 0), (-1, -1))],
-        dtype="float32",
-    )
-    expected = saved.predict(corners, verbose=0).ravel()
-    actual = [boundary.probability[i, j] for i, j in ((0, 0), (0, -1), (-1, 0), (-1, -1))]
+    corners = ((0, 0), (0, -1), (-1, 0), (-1, -1))
+    points = np.array([[boundary.xs[i, j], boundary.ys[i, j]] for i, j in corners], "float32")
+    expected = saved.predict(points, verbose=0).ravel()
+    actual = [boundary.probability[i, j] for i, j in corners]
     assert actual == pytest.approx(expected.tolist(), abs=1e-6)
     assert 0 <= boundary.probability.min() <= boundary.probability.max() <= 1
 

@@ -8,13 +8,19 @@ seed-axis trainer against it.
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from bnlab.dataset import Dataset
-from bnlab.models import compile_model
+from bnlab.models import build_model, compile_model
 from bnlab.params import VariantConfig
-from bnlab.seed_axis import initial_model
+
+
+def initial_model(config: VariantConfig, seed: int) -> keras.Sequential:
+    """The tutorial's model for ``seed``, initialised as its script would be."""
+    keras.utils.set_random_seed(seed)
+    return build_model(config.placement, config.model, config.bn)
 
 
 def fit_in_order(config: VariantConfig, seed: int, train: Dataset, test: Dataset, orders):

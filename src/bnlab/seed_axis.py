@@ -56,15 +56,10 @@ def batch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
-def initial_model(config: VariantConfig, seed: int) -> keras.Sequential:
-    """The tutorial's model for ``seed``, initialised as its script would be."""
-    keras.utils.set_random_seed(seed)
-    return build_model(config.placement, config.model, config.bn)
-
-
 def initial_weights(config: VariantConfig, built: keras.Sequential, seed: int) -> list[np.ndarray]:
-    """``initial_model(config, seed).get_weights()``, without building a model;
-    ``built`` is any model of the variant's plan."""
+    """The weights ``build_model`` gives after ``keras.utils.set_random_seed(seed)``,
+    the tutorial's initialisation, without building a model; ``built`` is any
+    model of the variant's plan."""
     keras.utils.set_random_seed(seed)
     return fresh_weights(built, config.placement, config.model, config.bn)
 

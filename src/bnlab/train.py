@@ -101,10 +101,7 @@ class TrainingRuns:
             self.first_epoch = epoch
         self.block.append({name: v.tolist() for name, v in values.items()})
         if len(self.block) == EPOCH_BLOCK:
-            self._send_block()
-
-    def _send_block(self) -> None:
-        self._send({"status": "EPOCHS", **self._take_block()})
+            self._send({"status": "EPOCHS", **self._take_block()})
 
     def _take_block(self) -> dict:
         curves = {name: [epoch[name] for epoch in self.block] for name in self.block[0]}
