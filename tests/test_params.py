@@ -3,6 +3,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -77,6 +78,43 @@ def test_invalid_yaml_and_non_mapping(tmp_path):
     bad.write_text("- just\n- a list\n")
     with pytest.raises(ParamsError, match="must be a mapping"):
         load_params(bad)
+
+
+FLOAT_PARAMS = [
+    ("data", "noise"),
+    ("train", "learning_rate"),
+    ("train", "momentum"),
+    ("bn", "momentum"),
+    ("bn", "epsilon"),
+]
+
+
+def test_float_params_are_the_ones_listed(default_params_dict):
+    floats = [
+        (section, key)
+        for section, body in default_params_dict.items()
+        if isinstance(body, dict)
+        for key, value in body.items()
+        if isinstance(value, float)
+    ]
+    assert sorted(floats) == sorted(FLOAT_PARAMS)
+
+
+@pytest.mark.parametrize(("section", "key"), FLOAT_PARAMS)
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_float_is_refused_naming_the_key(
+    default_params_dict, tmp_path, section, key, value
+):
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(_with(default_params_dict, section, key, value)))
+    assert f"{key}: {'-' if value < 0 else ''}.{'nan' if value != value else 'inf'}" in (
+        path.read_text()
+    ), "YAML's own spelling (.nan, .inf) is what load_params reads"
+    with pytest.raises(ParamsError) as caught:
+        load_params(path)
+    assert (
+        str(caught.value) == f"{path}: {section}.{key} = {value}: Input should be a finite number"
+    )
 
 
 def test_baseline_config_carries_no_bn(default_params_dict):

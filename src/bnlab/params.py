@@ -32,8 +32,9 @@ class ParamsError(BnlabError):
 
 
 class _Section(BaseModel):
-    # strict: "0.5" is not a float, 1 is not a bool; extra: a typo is an error.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # strict: "0.5" is not a float, 1 is not a bool; extra: a typo is an error;
+    # YAML's .nan and .inf are floats too, and no param of the study takes them.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class DataParams(_Section):
