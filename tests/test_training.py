@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import json
+import zipfile
+
+import keras
 import numpy as np
 import pytest
 
@@ -8,7 +12,13 @@ from bnlab.generate import generate
 from bnlab.params import parse_params, variant_config
 from bnlab.scores import representative_seed
 from bnlab.split import split
-from bnlab.training import decision_boundary, load_model, model_path, train_variant
+from bnlab.training import (
+    SAVED_AT,
+    decision_boundary,
+    load_model,
+    model_path,
+    train_variant,
+)
 
 
 @pytest.fixture
@@ -26,12 +36,22 @@ def test_same_seed_same_history_scores_and_weights(tiny, tmp_path):
     assert first.histories == second.histories
     assert first.scores == second.scores
     assert first.histories[0] != first.histories[1], "different seeds should train differently"
-    for a, b in zip(
-        load_model(model_path(tmp_path / "a", 0)).get_weights(),
-        load_model(model_path(tmp_path / "b", 0)).get_weights(),
-        strict=True,
-    ):
-        np.testing.assert_array_equal(a, b)
+    for seed in (0, 1):
+        saved = [model_path(tmp_path / folder, seed).read_bytes() for folder in ("a", "b")]
+        assert saved[0] == saved[1], "a model file carries no save time"
+
+
+def test_a_saved_model_is_an_ordinary_keras_file_with_its_optimizer_state(tiny, tmp_path):
+    params, train, test = tiny
+    fitted = train_variant(variant_config(params, "bn_after"), train, test, tmp_path)
+    with zipfile.ZipFile(model_path(tmp_path, 1)) as archive:
+        assert {info.date_time for info in archive.infolist()} == {SAVED_AT}
+        metadata = json.loads(archive.read("metadata.json"))
+    assert metadata["keras_version"] == keras.__version__
+    model = keras.models.load_model(model_path(tmp_path, 1), safe_mode=True)
+    assert int(model.optimizer.iterations.numpy()) == fitted.iterations > 0
+    for loaded, trained in zip(model.optimizer.momentums, fitted.momentums[1], strict=True):
+        np.testing.assert_array_equal(np.asarray(loaded), trained)
 
 
 def test_every_seed_is_saved_as_the_tutorials_model_with_its_own_weights(tiny, tmp_path):

@@ -52,38 +52,48 @@ def _check(placement: Placement, bn: BNParams | None) -> None:
         raise ValueError(f"placement {placement!r} needs BN settings")
 
 
-def _batch_norm(bn: BNParams) -> layers.BatchNormalization:
+def _batch_norm(bn: BNParams, name: str | None = None) -> layers.BatchNormalization:
     return layers.BatchNormalization(
-        momentum=bn.momentum, epsilon=bn.epsilon, center=bn.center, scale=bn.scale
+        momentum=bn.momentum, epsilon=bn.epsilon, center=bn.center, scale=bn.scale, name=name
     )
 
 
 def plan_layers(
     placement: Placement, model: ModelParams, bn: BNParams | None
 ) -> list[layers.Layer]:
-    """The layers of ``layer_plan``, new and not yet built, in the model's order."""
+    """The layers of ``layer_plan``, new and not yet built, in the model's order.
+
+    Each is named after its step, not by Keras' per-process counter, so a saved
+    model's bytes do not depend on what else the process built before it.
+    """
     _check(placement, bn)
     stack: list[layers.Layer] = []
     for step in layer_plan(placement):
         if step == "bn":
-            stack.append(_batch_norm(bn))
+            stack.append(_batch_norm(bn, name=step))
         elif step == "relu":
-            stack.append(layers.Activation("relu"))
+            stack.append(layers.Activation("relu", name=step))
         elif step.startswith("hidden"):
             activation = "relu" if step == "hidden_relu" else None
             stack.append(
                 layers.Dense(
-                    model.hidden_units, activation=activation, kernel_initializer="he_uniform"
+                    model.hidden_units,
+                    activation=activation,
+                    kernel_initializer="he_uniform",
+                    name=step,
                 )
             )
         else:
-            stack.append(layers.Dense(1, activation="sigmoid"))
+            stack.append(layers.Dense(1, activation="sigmoid", name=step))
     return stack
 
 
 def build_model(placement: Placement, model: ModelParams, bn: BNParams | None) -> keras.Sequential:
     """The tutorial's model for one seed (``layer_plan`` says which layers)."""
-    return keras.Sequential([keras.Input(shape=(N_FEATURES,)), *plan_layers(placement, model, bn)])
+    return keras.Sequential(
+        [keras.Input(shape=(N_FEATURES,), name="features"), *plan_layers(placement, model, bn)],
+        name=f"mlp_bn_{placement}",
+    )
 
 
 def fresh_weights(
@@ -189,4 +199,6 @@ def compile_model(model: keras.Model, train: TrainParams, steps_per_execution: i
 
 def optimizer(train: TrainParams) -> keras.optimizers.SGD:
     """The tutorial's SGD with momentum."""
-    return keras.optimizers.SGD(learning_rate=train.learning_rate, momentum=train.momentum)
+    return keras.optimizers.SGD(
+        learning_rate=train.learning_rate, momentum=train.momentum, name="sgd"
+    )
