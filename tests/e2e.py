@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +19,14 @@ from mlflow import MlflowClient
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ("baseline", "bn_after", "bn_before")
+PROJECT_FILES = (
+    "dvc.yaml",
+    "MLproject",
+    "python_env.yaml",
+    "Makefile",
+    "pyproject.toml",
+    "requirements.lock",
+)
 
 
 def shrink(params: dict) -> dict:
@@ -41,6 +50,8 @@ def env(**extra: str) -> dict[str, str]:
 
 
 def run(cwd: Path, *args: str, **extra_env: str) -> str:
+    if (cwd / "src").is_dir():  # the repository's own copy of bnlab, not the installed one
+        extra_env.setdefault("PYTHONPATH", str(cwd / "src"))
     result = subprocess.run(
         args, cwd=cwd, env=env(**extra_env), capture_output=True, text=True, timeout=900
     )
@@ -57,12 +68,15 @@ def stages_run(output: str) -> set[str]:
 
 
 def make_repo(path: Path, params: dict | None = None) -> Path:
-    """A git + DVC repository holding bnlab's pipeline, code and params (default:
-    tiny ones), committed."""
-    for name in ("dvc.yaml", ".gitignore", "MLproject", "python_env.yaml"):
+    """A git + DVC repository holding bnlab's pipeline, code, scripts, Makefile and
+    params (default: tiny ones), committed."""
+    for name in (*PROJECT_FILES, ".gitignore"):
         shutil.copy(ROOT / name, path)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    shutil.copytree(ROOT / "src", path / "src", ignore=ignore)
+    for folder in ("src", "scripts"):
+        shutil.copytree(ROOT / folder, path / folder, ignore=ignore)
+    # The project's virtual environment, so `make` targets find it set up.
+    (path / ".venv").symlink_to(ROOT / ".venv")
     if params is None:
         params = shrink(yaml.safe_load((ROOT / "params.yaml").read_text()))
     (path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -72,6 +86,16 @@ def make_repo(path: Path, params: dict | None = None) -> Path:
     run(path, "git", "add", "-A")
     run(path, "git", "commit", "-q", "-m", "tiny bnlab")
     return path
+
+
+def output_hashes(repo: Path) -> dict[str, str]:
+    """Every output's hash in the repository's dvc.lock, metrics included."""
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    return {
+        out["path"]: out["md5"]
+        for stage in lock["stages"].values()
+        for out in stage.get("outs", [])
+    }
 
 
 def mlflow_runs(tracking_uri: str) -> tuple[MlflowClient, list]:
@@ -97,14 +121,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_mlflow(args: list[str], port: int, log: Path) -> subprocess.Popen:
-    """Start `mlflow ARGS` on 127.0.0.1:port and wait until /health answers."""
-    command = [str(Path(sys.executable).parent / "mlflow"), *args]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    process = subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env())
+def start_server(command: str, cwd: Path, port: int, log: Path) -> subprocess.Popen:
+    """Run a shell command that serves MLflow on 127.0.0.1:port, in a process group of
+    its own, and wait until /health answers."""
+    process = subprocess.Popen(
+        ["bash", "-c", command],
+        cwd=cwd,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        env=env(),
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        assert process.poll() is None, f"mlflow exited early: {log.read_text()[-2000:]}"
+        assert process.poll() is None, f"{command} exited early: {log.read_text()[-2000:]}"
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as answer:
                 if answer.status == 200:
@@ -112,13 +142,14 @@ def start_mlflow(args: list[str], port: int, log: Path) -> subprocess.Popen:
         except OSError:
             time.sleep(0.5)
     stop(process)
-    raise AssertionError(f"mlflow did not answer on port {port}: {log.read_text()[-2000:]}")
+    raise AssertionError(f"{command} did not answer on port {port}: {log.read_text()[-2000:]}")
 
 
 def stop(process: subprocess.Popen) -> None:
-    process.terminate()
+    """End the process and everything in its process group."""
+    os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait()

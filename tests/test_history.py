@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bnlab.evaluate import summarize
+from bnlab.evaluate import headline, summarize
 from bnlab.history import epochs_to_threshold, read_history, write_history
 
 
@@ -51,3 +51,12 @@ def test_summary_counts_seeds_that_never_reach_80(tmp_path):
         "ci95_high": 1.148414,
     }
     assert metrics["seeds"] == 3
+    assert headline(metrics) == "0.900 ±0.248 ep 2"
+
+
+def test_headline_says_never_when_the_median_seed_never_reached_80():
+    accuracy = {"mean": 0.61234, "ci95_low": 0.6, "ci95_high": 0.62468}
+    metrics = {"test_accuracy": accuracy, "epochs_to_80": {"median": None}}
+    assert headline(metrics) == "0.612 ±0.012 ep never"
+    metrics["epochs_to_80"]["median"] = 16.5
+    assert headline(metrics) == "0.612 ±0.012 ep 16.5"

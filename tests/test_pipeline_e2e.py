@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-import sys
+import shlex
 from pathlib import Path
 
 import pytest
 import yaml
 from mlflow import MlflowClient
 
+from tests import readme
 from tests.e2e import (
     VARIANTS,
     dvc,
     make_repo,
     mlflow_runs,
+    output_hashes,
     run,
     stages_run,
     training_runs,
@@ -30,9 +32,22 @@ def repo(tmp_path_factory) -> Path:
     return make_repo(tmp_path_factory.mktemp("bnlab-e2e"))
 
 
+PROBE = Path(__file__).parent / "import_probe"
+
+
+def import_log(repo: Path) -> Path:
+    return repo.with_name(f"{repo.name}-imports.jsonl")  # beside the repository, not in it
+
+
 @pytest.fixture(scope="module")
 def first_repro(repo) -> str:
-    return dvc(repo, "repro")
+    # Every Python process of the repro records the bnlab files it imported.
+    return dvc(
+        repo,
+        "repro",
+        BNLAB_IMPORT_LOG=str(import_log(repo)),
+        PYTHONPATH=f"{PROBE}:{repo / 'src'}",
+    )
 
 
 def store(repo: Path) -> str:
@@ -46,12 +61,43 @@ def test_repro_runs_every_stage(repo, first_repro):
     assert (repo / "dvc.lock").exists()
 
 
+def imported_by_stage(repo: Path) -> dict[str, set[str]]:
+    """Stage -> the bnlab files (repo-relative) its process and that process's
+    children imported, from the records of the import probe."""
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    by_command = {tuple(shlex.split(entry["cmd"])[1:]): name for name, entry in lock.items()}
+    records = [json.loads(line) for line in import_log(repo).read_text().splitlines()]
+    stage_of = {r["pid"]: by_command.get(tuple(r["argv"][1:])) for r in records}
+    imported: dict[str, set[str]] = {}
+    for record in records:
+        stage = stage_of[record["pid"]] or stage_of.get(record["ppid"])
+        assert stage, f"a process no stage started: {record['argv']}"
+        files = {str(Path(f).relative_to(repo)) for f in record["files"]}
+        imported.setdefault(stage, set()).update(files)
+    return imported
+
+
+def test_every_stage_declares_every_project_file_its_processes_import(repo, first_repro):
+    imported = imported_by_stage(repo)
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    assert set(imported) == set(lock), "every stage ran a bnlab process"
+    assert any("run_worker.py" in f for f in imported["train@bn_after"]), "the worker is seen"
+    for stage, files in imported.items():
+        declared = {dep["path"] for dep in lock[stage]["deps"]}
+        assert files - declared == set(), f"{stage} imports files it does not declare"
+        code = {path for path in declared if path.startswith("src/")}
+        assert code - files == set(), f"{stage} declares files it does not import"
+
+
 def test_outputs_are_sane(repo, first_repro):
+    headline = json.loads((repo / "metrics" / "headline.json").read_text())
+    assert list(headline) == list(VARIANTS)
     for variant in VARIANTS:
-        metrics = json.loads((repo / "metrics" / "variants" / f"{variant}.json").read_text())
-        assert metrics["seeds"] == 2
+        stats = json.loads((repo / "results" / "stats" / f"{variant}.json").read_text())
+        assert stats["seeds"] == 2
+        assert headline[variant].startswith(f"{stats['test_accuracy']['mean']:.3f} ±")
         for name in ("train_accuracy", "test_accuracy"):
-            spread = metrics[name]
+            spread = stats[name]
             assert 0.3 <= spread["min"] <= spread["mean"] <= spread["max"] <= 1
             assert spread["std"] >= 0
         assert sorted(p.name for p in (repo / "models" / variant).iterdir()) == [
@@ -77,12 +123,9 @@ def test_second_repro_runs_nothing(repo, first_repro):
 
 
 def test_mlflow_run_entry_points_drive_the_pipeline(repo, first_repro):
-    mlflow = str(Path(sys.executable).parent / "mlflow")
-    output = run(repo, mlflow, "run", ".", "--env-manager", "local")
+    output = run(repo, "bash", "-c", readme.command("mlflow run . --env-manager"))
     assert "Data and pipelines are up to date" in output
-    output = run(
-        repo, mlflow, "run", ".", "-e", "train", "-P", "variant=bn_before", "--env-manager", "local"
-    )
+    output = run(repo, "bash", "-c", readme.command("mlflow run . -e train"))
     assert "Stage 'train@bn_before' didn't change, skipping" in output
     client = MlflowClient(tracking_uri=store(repo))
     default = client.get_experiment_by_name("Default").experiment_id
@@ -94,10 +137,16 @@ def test_mlflow_run_entry_points_drive_the_pipeline(repo, first_repro):
 
 
 def test_dvc_metrics_and_plots_work(repo, first_repro):
-    shown = json.loads(dvc(repo, "metrics", "show", "--json"))
-    assert shown[""]["data"]["metrics/variants/bn_after.json"]["data"]["seeds"] == 2
-    plots = json.loads(dvc(repo, "plots", "show", "--json"))
-    assert "Test accuracy per epoch (mean over seeds)" in plots["data"]
+    headline = json.loads((repo / "metrics" / "headline.json").read_text())
+    shown = run(repo, "bash", "-c", readme.command("dvc metrics show"))
+    assert shown.splitlines()[0].split() == ["Path", *VARIANTS]
+    assert shown.splitlines()[1].split("  ")[0] == "metrics/headline.json"
+    assert all(headline[v] in shown.splitlines()[1] for v in VARIANTS)
+    assert "metrics/headline.json" in run(repo, "bash", "-c", readme.command("dvc metrics diff"))
+    drawn = run(repo, "bash", "-c", readme.command("dvc plots show"))
+    page = Path(drawn.strip().splitlines()[-1].removeprefix("file://")).read_text()
+    assert "Test accuracy per epoch (mean over seeds)" in page
+    assert "test_accuracy_by_variant.png" in page
 
 
 def test_mlflow_has_one_finished_run_per_variant_with_seed_children(repo, first_repro):
@@ -134,41 +183,50 @@ def test_mlflow_has_one_finished_run_per_variant_with_seed_children(repo, first_
 
 
 def test_forced_repro_gives_the_same_bytes(repo, first_repro):
-    def hashes() -> dict[str, str]:
-        lock = yaml.safe_load((repo / "dvc.lock").read_text())
-        found = {}
-        for stage in lock["stages"].values():
-            for out in stage.get("outs", []):
-                # .keras files carry a save time; run ids are new for every run.
-                varying = ("models", "figures", "results/runs", "results/mlflow")
-                if not out["path"].startswith(varying):
-                    found[out["path"]] = out["md5"]
-        return found
-
-    before = hashes()
+    before = output_hashes(repo)
+    assert {"models/bn_after", "metrics/headline.json", "figures"} <= set(before)
     dvc(repo, "repro", "-f")
-    assert hashes() == before
-    assert len(before) >= 10
+    assert output_hashes(repo) == before
 
 
 def test_bn_momentum_experiment_reruns_only_bn_training(repo, first_repro):
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-q", "-m", "results")
     _, before = mlflow_runs(store(repo))
-    output = dvc(repo, "exp", "run", "-S", "bn.momentum=0.0")
+    output = run(repo, "bash", "-c", readme.command("dvc exp run -S bn.momentum=0.0"))
     ran = stages_run(output)
     assert {"train@bn_after", "train@bn_before", "evaluate", "plot", "publish"} <= ran
     assert ran.isdisjoint({"generate", "split", "train@baseline"})
-    table = json.loads(dvc(repo, "exp", "show", "--json"))
-    shown = json.dumps(table)
-    assert "bn.momentum" in shown or '"momentum": 0.0' in shown
-    assert "metrics/variants/bn_after.json" in shown
+    exp_name = re.search(r"Ran experiment\(s\): (\S+)", output).group(1)
+
+    # The README's comparison: the changed param and every variant's headline,
+    # for the commit, the workspace and the experiment, in 120 columns.
+    table = run(repo, "bash", "-c", readme.command("dvc exp show"), COLUMNS="120")
+    lines = table.splitlines()
+    assert max(len(line) for line in lines) <= 120, table
+    assert "…" not in table, table
+    header = next(line for line in lines if "Experiment" in line).split()
+    assert header == ["Experiment", *VARIANTS, "bn.momentum"], table
+    headline = json.loads((repo / "metrics" / "headline.json").read_text())
+    for row in ("workspace", f"[{exp_name}]"):
+        shown = next(line for line in lines if row in line)
+        assert all(headline[v] in shown for v in VARIANTS), table
+        assert shown.rstrip().endswith(" 0"), "bn.momentum = 0.0"
+
+    # The same headline in dvc metrics diff: the commit against the workspace.
+    diff = run(repo, "bash", "-c", readme.command("dvc metrics diff"))
+    rows = {line.split()[1]: line for line in diff.splitlines()[1:]}
+    assert sorted(rows) == sorted(VARIANTS), diff
+    assert all(headline[v] in rows[v] for v in VARIANTS), diff
+    drawn = run(repo, "bash", "-c", readme.command("dvc plots diff"))
+    page = Path(drawn.strip().splitlines()[-1].removeprefix("file://")).read_text()
+    assert page.count("Test accuracy per epoch (mean over seeds)") >= 1
+    assert "workspace" in page and "HEAD" in page
 
     # MLflow: new BN runs tagged with the experiment, the baseline's runs untouched.
     _, after = mlflow_runs(store(repo))
     new = [r for r in training_runs(after) if r.info.run_id not in {b.info.run_id for b in before}]
     assert {r.data.tags["variant"] for r in new} == {"bn_after", "bn_before"}
-    exp_name = re.search(r"Ran experiment\(s\): (\S+)", output).group(1)
     assert {r.data.tags["dvc.exp_name"] for r in new} == {exp_name}
     assert {r.data.params["bn.momentum"] for r in new} == {"0.0"}
     old_baseline = {r.info.run_id: r for r in before if r.data.tags["variant"] == "baseline"}

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e import dvc, env, make_repo, mlflow_runs, stages_run
+from tests import readme
+from tests.e2e import dvc, env, make_repo, mlflow_runs, output_hashes, run, stages_run
 
 pytestmark = pytest.mark.slow
 
@@ -27,19 +28,6 @@ def set_param(repo: Path, section: str, key: str, value) -> None:
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params[section][key] = value
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-
-
-def output_hashes(repo: Path) -> dict[str, str]:
-    """dvc.lock's hashes of the outputs that must be byte-identical run to run."""
-    lock = yaml.safe_load((repo / "dvc.lock").read_text())
-    return {
-        out["path"]: out["md5"]
-        for stage in lock["stages"].values()
-        for out in stage.get("outs", [])
-        if out["path"].startswith(
-            ("data", "results/history", "results/scores", "results/boundary", "metrics")
-        )
-    }
 
 
 def dvc_failing(repo: Path, *args: str) -> subprocess.CompletedProcess:
@@ -71,6 +59,16 @@ def test_bad_param_stops_with_one_line_and_loses_nothing(repo):
     again = dvc(repo, "repro")
     assert not {s for s in stages_run(again) if s.startswith(("train", "evaluate"))}
     assert output_hashes(repo) == hashes
+
+    # The README's debug switch shows the traceback the one line stands for.
+    set_param(repo, "bn", "momentum", 1.5)
+    debug = readme.command("BNLAB_DEBUG=1 dvc repro")
+    shown = subprocess.run(
+        ["bash", "-c", debug], cwd=repo, env=env(), capture_output=True, text=True, timeout=600
+    )
+    assert shown.returncode != 0
+    assert "Traceback" in shown.stderr and "ParamsError" in shown.stderr
+    set_param(repo, "bn", "momentum", 0.99)
 
 
 def test_interrupted_training_ends_killed_and_next_repro_matches(repo):
@@ -118,17 +116,17 @@ def test_four_queued_experiments_in_parallel_on_a_new_store(tmp_path, jobs):
     dvc(repo, "repro", "train@baseline", MLFLOW_TRACKING_URI=elsewhere)
     assert not (repo / "mlflow.db").exists()
     momenta = ("0.0", "0.5", "0.9", "0.99")
-    queued = dvc(repo, "exp", "run", "--queue", "-S", f"bn.momentum={','.join(momenta)}")
+    queued = run(repo, "bash", "-c", readme.command("dvc exp run --queue"))
     names = re.findall(r"Queued experiment '([^']+)'", queued)
     assert len(names) == 4
     started = time.monotonic()
-    dvc(repo, "queue", "start", "-j", str(jobs))
+    run(repo, "bash", "-c", readme.command("dvc queue start").replace("-j 2", f"-j {jobs}"))
     try:
         logs = {name: dvc(repo, "queue", "logs", "--follow", name) for name in names}
     finally:
         dvc(repo, "queue", "stop")
     elapsed = time.monotonic() - started
-    status = dvc(repo, "queue", "status")
+    status = run(repo, "bash", "-c", readme.command("dvc queue status"))
     assert all(re.search(rf"{n}\s+\S+ \S+\s+Success", status) for n in names), status
     assert not any("database is locked" in log or "Traceback" in log for log in logs.values())
 
@@ -140,4 +138,9 @@ def test_four_queued_experiments_in_parallel_on_a_new_store(tmp_path, jobs):
         assert logged == sorted(momenta)
     by_exp = {r.data.tags.get("dvc.exp_name") for r in parents if r.info.run_name != "baseline"}
     assert by_exp == set(names)
+
+    # The README's overlay of the sweep's curves: one page with every experiment.
+    drawn = run(repo, "bash", "-c", readme.command("dvc plots diff $("))
+    page = Path(drawn.strip().splitlines()[-1].removeprefix("file://")).read_text()
+    assert all(name in page for name in names)
     print(f"4 experiments, -j {jobs}: {len(runs)} runs logged in {elapsed:.0f} s")

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bnlab.errors import Terminated
-from bnlab.tracking import RunIds, Tracker, VariantRun, flatten, repo_root, tracking_uri
+from bnlab.tracking import (
+    SCORES_TAG,
+    Tracker,
+    VariantRun,
+    file_md5,
+    flatten,
+    repo_root,
+    tracking_uri,
+)
 
 
 @pytest.fixture
@@ -72,8 +80,6 @@ def test_curves_are_logged_with_step_equal_to_epoch(tracker, tmp_path):
     assert [(m.step, m.value) for m in history] == [(1, 0.5), (2, 0.7), (3, 0.9)]
     final = tracker.client.get_metric_history(run.ids.run_id, "test_loss")
     assert [(m.step, m.value) for m in final] == [(0, 0.3)]
-    run.ids.write(tmp_path / "runs.json")
-    assert RunIds.read(tmp_path / "runs.json") == run.ids
 
 
 def test_second_tracker_reuses_the_experiment(tracker, tmp_path):
@@ -86,3 +92,51 @@ def test_flatten_drops_none_and_joins_keys_with_dots():
         "train.epochs": 3,
         "train.sgd.momentum": 0.9,
     }
+
+
+def _variant_run(tracker: Tracker, variant: str, scores, exp_name: str | None = None) -> str:
+    tags = {"variant": variant, "dvc.stage": f"train@{variant}"}
+    if exp_name:
+        tags["dvc.exp_name"] = exp_name
+    run = VariantRun(tracker, variant, tags, {})
+    with run.active():
+        tracker.client.set_tag(run.ids.run_id, SCORES_TAG, file_md5(scores))
+    return run.ids.run_id
+
+
+def test_publish_finds_the_run_that_wrote_the_scores(tracker, tmp_path, monkeypatch):
+    monkeypatch.delenv("DVC_EXP_NAME", raising=False)
+    scores, other = tmp_path / "scores.csv", tmp_path / "other.csv"
+    scores.write_text("seed,test_accuracy\n0,0.8\n")
+    other.write_text("seed,test_accuracy\n0,0.7\n")
+    assert tracker.find_variant_run("bn_after", scores) is None
+    older = _variant_run(tracker, "bn_after", scores)
+    _variant_run(tracker, "bn_after", other)
+    _variant_run(tracker, "bn_before", scores)
+    assert tracker.find_variant_run("bn_after", scores) == older
+    newer = _variant_run(tracker, "bn_after", scores)
+    assert tracker.find_variant_run("bn_after", scores) == newer, "the newest of equals"
+
+
+def test_an_experiment_finds_its_own_run_first_then_the_workspaces(tracker, tmp_path, monkeypatch):
+    scores = tmp_path / "scores.csv"
+    scores.write_text("seed,test_accuracy\n0,0.8\n")
+    workspace = _variant_run(tracker, "baseline", scores)
+    ours = _variant_run(tracker, "baseline", scores, exp_name="ours")
+    _variant_run(tracker, "baseline", scores, exp_name="theirs")
+    monkeypatch.setenv("DVC_EXP_NAME", "ours")
+    assert tracker.find_variant_run("baseline", scores) == ours
+    monkeypatch.setenv("DVC_EXP_NAME", "cached-from-the-workspace")
+    assert tracker.find_variant_run("baseline", scores) == workspace
+    monkeypatch.delenv("DVC_EXP_NAME")
+    assert tracker.find_variant_run("baseline", scores) == workspace
+
+
+def test_a_run_that_did_not_finish_is_not_found(tracker, tmp_path):
+    scores = tmp_path / "scores.csv"
+    scores.write_text("seed,test_accuracy\n0,0.8\n")
+    run = VariantRun(tracker, "bn_after", {"dvc.stage": "train@bn_after"}, {})
+    with pytest.raises(KeyboardInterrupt), run.active():
+        tracker.client.set_tag(run.ids.run_id, SCORES_TAG, file_md5(scores))
+        raise KeyboardInterrupt
+    assert tracker.find_variant_run("bn_after", scores) is None

@@ -6,6 +6,7 @@ the same params always give the same bytes.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,11 @@ def write_lines(path: str | Path, lines: list[str]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_json(path: str | Path, data: object) -> None:
+    """``data`` as indented JSON, newline-terminated, its folder made if needed."""
+    write_lines(path, [json.dumps(data, indent=2)])
 
 
 def write_csv(dataset: Dataset, path: str | Path) -> None:

@@ -1,11 +1,13 @@
-"""Stage evaluate: every variant's per-seed scores + history -> DVC metrics.
+"""Stage evaluate: every variant's per-seed scores + history -> statistics and DVC metrics.
 
 The train stage measured each seed's final train and test loss and accuracy
 (the tutorial's ``model.evaluate``, in inference mode) and its per-epoch
 curves. This stage aggregates them over seeds, per variant: mean, sample
 s.d., range and the 95% confidence interval of the mean, and the epoch at
-which test accuracy first reaches the threshold. It writes one metrics JSON
-per variant (``publish`` adds them to the variant's MLflow run).
+which test accuracy first reaches the threshold. It writes those statistics
+as one JSON per variant (``publish`` adds them to the variant's MLflow run),
+and the study's headline as the one DVC metrics file: per variant, one short
+line (``headline``) that ``dvc exp show`` fits in a terminal.
 
 It needs neither TensorFlow nor the models, so one process serves every
 variant in a fraction of a second.
@@ -14,11 +16,11 @@ variant in a fraction of a second.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
+from bnlab.dataset import write_json
 from bnlab.history import History, epochs_to_threshold, read_history
 from bnlab.params import load_params
 from bnlab.scores import SCORES, read_scores
@@ -66,27 +68,34 @@ def summarize(scores: dict[int, dict], history: History) -> dict:
     return metrics
 
 
+def headline(metrics: dict) -> str:
+    """Mean test accuracy, the half-width of its 95% interval, median epochs to 80%:
+    ``0.845 ±0.005 ep 16.5`` (``ep never`` when the median seed never got there)."""
+    accuracy = metrics["test_accuracy"]
+    half_width = (accuracy["ci95_high"] - accuracy["ci95_low"]) / 2
+    median = metrics["epochs_to_80"]["median"]
+    epochs = "never" if median is None else f"{median:g}"
+    return f"{accuracy['mean']:.3f} ±{half_width:.3f} ep {epochs}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bnlab evaluate", description=__doc__)
     parser.add_argument("--params", default="params.yaml", help="for variants")
     parser.add_argument("--scores-dir", required=True, help="folder of <variant>.csv scores")
     parser.add_argument("--history-dir", required=True, help="folder of <variant>.csv histories")
-    parser.add_argument("--metrics-dir", required=True, help="folder for <variant>.json metrics")
+    parser.add_argument("--stats-dir", required=True, help="folder for <variant>.json statistics")
+    parser.add_argument("--headline", required=True, help="the DVC metrics file to write")
     args = parser.parse_args(argv)
-    metrics_dir = Path(args.metrics_dir)
-    metrics_dir.mkdir(parents=True, exist_ok=True)
-    for stale in metrics_dir.glob("*.json"):
+    stats_dir = Path(args.stats_dir)
+    stats_dir.mkdir(parents=True, exist_ok=True)
+    for stale in stats_dir.glob("*.json"):
         stale.unlink()
+    headlines = {}
     for variant in load_params(args.params).variants:
         scores = read_scores(Path(args.scores_dir) / f"{variant}.csv")
         history = read_history(Path(args.history_dir) / f"{variant}.csv")
         metrics = summarize(scores, history)
-        metrics_path = metrics_dir / f"{variant}.json"
-        metrics_path.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-        acc = metrics["test_accuracy"]
-        print(
-            f"evaluate {variant}: test accuracy {acc['mean']:.3f} +/- {acc['std']:.3f} "
-            f"over {len(scores)} seeds, epochs to {THRESHOLD:.0%}: median "
-            f"{metrics['epochs_to_80']['median']}",
-            flush=True,
-        )
+        write_json(stats_dir / f"{variant}.json", metrics)
+        headlines[variant] = headline(metrics)
+        print(f"evaluate {variant}: {headlines[variant]} over {len(scores)} seeds", flush=True)
+    write_json(Path(args.headline), headlines)

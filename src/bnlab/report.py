@@ -4,7 +4,7 @@ Writes ``summary.md`` (per variant: test and train accuracy with 95%
 confidence intervals, epochs to 80% test accuracy, final loss; each BN
 variant against the baseline with Welch's t-test and a Mann-Whitney U test;
 the tutorial's single-run figures beside ours; its claims marked supported or
-not), ``summary.json`` (the same numbers, for ``dvc metrics``) and figures:
+not), ``summary.json`` (the same numbers, for MLflow and other programs) and figures:
 decision boundaries of the median seed per variant (from train) and the
 distribution of epochs to 80%. ``publish`` puts all of it in an MLflow run
 named ``report``.
@@ -13,14 +13,13 @@ named ``report``.
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bnlab.boundary import read_boundary
-from bnlab.dataset import Dataset, read_csv
+from bnlab.dataset import Dataset, read_csv, write_json
 from bnlab.evaluate import THRESHOLD, epochs_to_80
 from bnlab.history import History, read_history
 from bnlab.params import load_params
@@ -134,8 +133,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--boundary-dir", required=True, help="folder of <variant>.csv decision boundaries"
     )
-    parser.add_argument("--out-dir", required=True, help="folder for summary.md and figures")
-    parser.add_argument("--metrics", required=True, help="summary metrics JSON to write")
+    parser.add_argument(
+        "--out-dir", required=True, help="folder for summary.md, summary.json and figures"
+    )
     args = parser.parse_args(argv)
     params = load_params(args.params)
     summaries = {
@@ -154,8 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     (out_dir / "summary.md").write_text(markdown(summaries, compared, verdicts, THRESHOLD))
     metrics = summary_metrics(summaries, compared)
     metrics["claims"] = {claim.key: claim.supported for claim in verdicts}
-    Path(args.metrics).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.metrics).write_text(json.dumps(metrics, indent=2) + "\n")
+    write_json(out_dir / "summary.json", metrics)
     print(f"report: {out_dir / 'summary.md'}, {len(figures)} figures", flush=True)
 
 

@@ -13,11 +13,12 @@ loads TensorFlow and trains. It reads JSON lines on stdin:
    child run with step = epoch while training goes on.
 3. ``TRAINED``: the history and scores files, and the epochs not sent yet.
    Each child gets its last epochs and final scores; the variant's run gets
-   the mean curves and both files as artifacts.
+   the mean curves and both files as artifacts, and the tag with the scores
+   file's md5 (``tracking.SCORES_TAG``) by which publish finds it.
 4. How training ended: ``FINISHED`` names the models folder (logged as
-   artifacts) and the file to write the run ids to, and the runs end
-   FINISHED. ``FAILED`` (with the error, kept as a tag) and ``KILLED`` end
-   them so. End of input means the stage died: the runs end KILLED.
+   artifacts), and the runs end FINISHED. ``FAILED`` (with the error, kept
+   as a tag) and ``KILLED`` end them so. End of input means the stage died:
+   the runs end KILLED.
 
 It ignores SIGINT and SIGTERM: the stage decides how the runs end. On its own
 failure it prints one line on stderr and exits 1.
@@ -35,7 +36,7 @@ from pathlib import Path
 from bnlab.evaluate import epochs_to_80
 from bnlab.history import METRICS, read_history
 from bnlab.scores import read_scores
-from bnlab.tracking import Tracker, VariantRun, context_tags, flatten
+from bnlab.tracking import SCORES_TAG, Tracker, VariantRun, context_tags, file_md5, flatten
 
 
 class TrainingFailed(Exception):
@@ -74,6 +75,7 @@ def log_results(run: VariantRun, message: dict) -> None:
     tracker.log_run(run.ids.run_id, {m: history.mean(m).tolist() for m in METRICS}, {})
     tracker.log_artifacts(run.ids.run_id, [Path(message["history"])], "history")
     tracker.log_artifacts(run.ids.run_id, [Path(message["scores"])], "evaluation")
+    tracker.client.set_tag(run.ids.run_id, SCORES_TAG, file_md5(message["scores"]))
 
 
 def serve(stdin) -> None:
@@ -95,7 +97,6 @@ def serve(stdin) -> None:
             run.tracker.log_folder(run.ids.run_id, Path(message["models_dir"]), "models")
     except (KeyboardInterrupt, TrainingFailed):
         return
-    run.ids.write(message["runs"])
 
 
 def main() -> int:

@@ -7,9 +7,10 @@ runs the stage, so experiments that DVC runs in temporary copies of the
 repository (``dvc exp run --queue``) log into the repository's own store.
 
 Runs: one per variant per execution of its training, named after the
-variant, with a child run per seed. The train stage creates them and records
-their ids in a small JSON file that the publish stage reads to add the
-aggregates, figures and report to the same runs. A run never stays RUNNING: an
+variant, with a child run per seed. The train stage creates them and tags the
+variant's run with the md5 of the scores file it wrote (SCORES_TAG); the
+publish stage finds the run by that tag to add the aggregates, figures and
+report, so no run id is part of an output DVC hashes. A run never stays RUNNING: an
 exception ends it FAILED (the error in the ``error`` tag), an interrupt
 (SIGINT, or SIGTERM turned into :class:`Terminated` by the CLI) KILLED.
 """
@@ -17,10 +18,9 @@ exception ends it FAILED (the error in the ``error`` tag), an interrupt
 from __future__ import annotations
 
 import fcntl
-import json
+import hashlib
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -39,6 +39,14 @@ with skipping("pandas"):
 STORE_FILE = "mlflow.db"
 ARTIFACTS_DIR = "mlartifacts"
 MAX_BATCH = 1000  # MLflow's limit on metrics per log_batch call
+# On a variant's run: the md5 of the scores file its training wrote. Same
+# params and code give the same file, so it names what the run produced.
+SCORES_TAG = "bnlab.scores_md5"
+
+
+def file_md5(path: str | Path) -> str:
+    """The md5 of a file's bytes, as DVC records it for a file in dvc.lock."""
+    return hashlib.md5(Path(path).read_bytes()).hexdigest()
 
 
 def repo_root() -> Path:
@@ -110,16 +118,6 @@ class RunIds:
     run_id: str
     seed_runs: dict[int, str] = field(default_factory=dict)
 
-    def write(self, path: str | Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(self.__dict__, indent=2) + "\n")
-
-    @classmethod
-    def read(cls, path: str | Path) -> RunIds:
-        raw = json.loads(Path(path).read_text())
-        raw["seed_runs"] = {int(seed): run for seed, run in raw["seed_runs"].items()}
-        return cls(**raw)
-
 
 class Tracker:
     """An MLflow client bound to this repository's store and one experiment."""
@@ -134,28 +132,32 @@ class Tracker:
             self.client = MlflowClient(tracking_uri=self.uri)
             self.experiment_id = self._experiment_id(experiment)
 
-    @classmethod
-    def for_runs(cls, ids: RunIds) -> Tracker | None:
-        """A tracker over this repository's store, if it holds the runs train created.
+    def find_variant_run(self, variant: str, scores: Path) -> str | None:
+        """The FINISHED run of ``variant``'s training that wrote ``scores``, or None.
 
-        None when it does not: outputs pulled from a DVC remote, say, whose runs
-        live in another machine's store. Then the caller logs nothing.
+        A run of this DVC experiment (DVC_EXP_NAME) comes first, then a run of
+        the workspace, then any other, newest first within each: a queued
+        experiment adds to its own runs, and to another's only if DVC took that
+        training from its cache. None when the runs live in another store
+        (outputs pulled from a DVC remote, say).
         """
-        tracker = cls.__new__(cls)
-        tracker.root = repo_root()
-        tracker.uri = tracking_uri(tracker.root)
-        with _store_lock(tracker.root, tracker.uri):
-            tracker.client = MlflowClient(tracking_uri=tracker.uri)
-        tracker.experiment_id = ids.experiment_id
-        try:
-            tracker.client.get_run(ids.run_id)
-        except MlflowException:
-            print(
-                f"note: MLflow run {ids.run_id} is not in {tracker.uri}; not logging to it",
-                file=sys.stderr,
-            )
+        found = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=(
+                f"tags.`{SCORES_TAG}` = '{file_md5(scores)}' "
+                f"and tags.`dvc.stage` = 'train@{variant}' and attributes.status = 'FINISHED'"
+            ),
+            order_by=["attributes.start_time DESC"],
+        )
+        if not found:
             return None
-        return tracker
+        ours = os.environ.get("DVC_EXP_NAME")
+
+        def rank(run) -> int:
+            theirs = run.data.tags.get("dvc.exp_name")
+            return 0 if theirs == ours else 1 if theirs is None else 2
+
+        return min(found, key=rank).info.run_id
 
     def _experiment_id(self, name: str) -> str:
         experiment = self.client.get_experiment_by_name(name)

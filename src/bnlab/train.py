@@ -4,9 +4,8 @@ Reads ``configs/<variant>.json`` (written by configure) and the train/test
 CSVs. Writes, for every seed, ``<models-dir>/seed_NNN.keras`` (the tutorial's
 ``Sequential`` model); one history CSV with every seed's per-epoch accuracy
 and loss; one scores CSV with every seed's final train/test loss and accuracy
-(the tutorial's ``model.evaluate``); the decision boundary of the seed with
-the median test accuracy; and the ids of the variant's MLflow runs. The
-training itself is in ``training``.
+(the tutorial's ``model.evaluate``); and the decision boundary of the seed
+with the median test accuracy. The training itself is in ``training``.
 
 The MLflow runs are kept by a worker process (``run_worker``) that starts
 first, so MLflow loads on one core while TensorFlow loads on the other.
@@ -114,9 +113,9 @@ class TrainingRuns:
         message = {"status": "TRAINED", "history": str(history), "scores": str(scores)}
         self._send({**message, **(self._take_block() if self.block else {})})
 
-    def finish(self, models_dir: Path, runs: Path) -> None:
-        """Log the models, end the runs FINISHED, write their ids to ``runs``."""
-        self._send({"status": "FINISHED", "models_dir": str(models_dir), "runs": str(runs)})
+    def finish(self, models_dir: Path) -> None:
+        """Log the models, end the runs FINISHED."""
+        self._send({"status": "FINISHED", "models_dir": str(models_dir)})
         self._wait()
 
     def __exit__(self, kind, exc, traceback) -> None:
@@ -140,7 +139,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scores", required=True, help="per-seed scores CSV to write")
     parser.add_argument("--boundary", required=True, help="decision-boundary CSV to write")
     parser.add_argument("--params", default="params.yaml", help="for data.*, split.*, mlflow.*")
-    parser.add_argument("--runs", required=True, help="JSON to write the MLflow run ids to")
     args = parser.parse_args(argv)
     config = load_variant_config(args.config)
     params_file = load_params(args.params)
@@ -177,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
         boundary = decision_boundary(fitted, train, test)
         write_boundary(args.boundary, boundary)
         trained = time.perf_counter() - started
-        runs.finish(Path(args.models_dir), Path(args.runs))
+        runs.finish(Path(args.models_dir))
     accuracy = [s["test_accuracy"] for s in fitted.scores.values()]
     print(
         f"train {config.variant}: trained in {trained:.1f} s, mean test accuracy "

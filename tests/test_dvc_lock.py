@@ -1,0 +1,41 @@
+"""The committed dvc.lock is the truth about the committed code and params:
+every file, param and command it records is what the repository holds, and it
+holds no stage that dvc.yaml does not have."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import yaml
+
+from tests.e2e import ROOT
+
+
+def _lines(*command: str) -> list[str]:
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()
+
+
+def test_lock_holds_exactly_the_stages_of_dvc_yaml():
+    locked = yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"]
+    stages = _lines(sys.executable, "-m", "dvc", "stage", "list", "--name-only")
+    assert sorted(locked) == sorted(stages)
+
+
+def test_lock_records_the_repositorys_code_params_and_commands():
+    """`dvc status` against the lock; outputs may be missing (a fresh clone has
+    none), but no file git holds, no param and no command may differ."""
+    tracked = set(_lines("git", "ls-files"))
+    status = json.loads("".join(_lines(sys.executable, "-m", "dvc", "status", "--json")))
+    stale = {}
+    for stage, changes in status.items():
+        for change in changes:
+            if isinstance(change, str):  # "changed command", a stage not in the lock, ...
+                stale.setdefault(stage, []).append(change)
+                continue
+            for path, how in change.get("changed deps", {}).items():
+                if path in tracked:
+                    stale.setdefault(stage, []).append(f"{path}: {how}")
+    assert stale == {}, "run dvc repro and commit dvc.lock"
