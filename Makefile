@@ -19,12 +19,17 @@ help:
 	@echo "make clean      remove pipeline outputs and caches (keeps .venv and .dvc/cache)"
 	@echo "make lock       re-resolve requirements.lock from pyproject.toml"
 
-venv: $(VENV)/.installed
+# The stamp is named after what was installed, not dated: a git checkout gives
+# files new times, and an unchanged lock file should not reinstall anything.
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | md5sum | cut -c1-16)
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+venv: $(STAMP)
+
+$(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	rm -f $(VENV)/.installed*
 	touch $@
 
 repro: venv

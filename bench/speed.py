@@ -17,7 +17,10 @@ The tutorial's path takes about 10 s a seed, so for 10 and 100 seeds per
 variant it is estimated from its measured one-seed runs (import + fit per
 seed) unless ``--full-reference`` runs it (about 5 and 50 minutes).
 
-    python bench/speed.py [--repeats 3] [--full-reference]
+    python bench/speed.py [--repeats 3] [--full-reference] [--epochs 100] [--seeds 1,10,100]
+
+``--epochs`` and ``--seeds`` (one seed, the default count, many) exist for a
+quick smoke run (the tests run one); the figures that count use the defaults.
 """
 
 from __future__ import annotations
@@ -41,7 +44,6 @@ sys.path.insert(0, str(ROOT))  # for the end-to-end tests' repository helper
 from tests.e2e import env, make_repo, run  # noqa: E402
 
 VARIANTS = ("baseline", "bn_after", "bn_before")
-SEEDS = (1, 10, 100)
 # What the tutorial's script loads before its first model: its fixed cost per process.
 IMPORTS = [
     sys.executable,
@@ -76,11 +78,12 @@ def measure(command: list[str], cwd: Path, **extra_env: str) -> Sample:
     return Sample(seconds, usage.ru_maxrss / 1024)
 
 
-def tutorial(variants: tuple[str, ...], seeds: int, folder: Path) -> Sample:
+def tutorial(variants: tuple[str, ...], seeds: int, epochs: int, folder: Path) -> Sample:
     """The tutorial's scripts, one process per variant, back to back."""
+    script = str(ROOT / "bench" / "tutorial.py")
     samples = [
         measure(
-            [sys.executable, str(ROOT / "bench" / "tutorial.py"), v, str(seeds)],
+            [sys.executable, script, v, str(seeds), str(epochs)],
             folder,
             MPLBACKEND="Agg",
         )
@@ -93,20 +96,20 @@ def dvc(*args: str) -> list[str]:
     return [sys.executable, "-m", "dvc", *args]
 
 
-def bnlab_repo(folder: Path, seeds: int) -> Path:
+def bnlab_repo(folder: Path, seeds: int, epochs: int) -> Path:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["train"]["seeds"] = seeds
+    params["train"].update(seeds=seeds, epochs=epochs)
     folder.mkdir()
     return make_repo(folder, params)
 
 
-def bnlab_round(folder: Path) -> dict[str, Sample]:
+def bnlab_round(folder: Path, counts: tuple[int, int, int], epochs: int) -> dict[str, Sample]:
     """One repeat of every bnlab scenario, each in fresh repositories."""
     found = {}
-    for seeds in SEEDS:
-        repo = bnlab_repo(folder / f"seeds-{seeds}", seeds)
+    for seeds in counts:
+        repo = bnlab_repo(folder / f"seeds-{seeds}", seeds, epochs)
         found[f"cold-{seeds}"] = measure(dvc("repro"), repo)
-        if seeds == 10:
+        if seeds == counts[1]:
             found["noop"] = measure(dvc("repro"), repo)
             run(repo, "git", "add", "-A")
             run(repo, "git", "commit", "-q", "-m", "results")
@@ -130,7 +133,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--full-reference", action="store_true")
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--seeds", default="1,10,100", help="one, the default, many")
     args = parser.parse_args()
+    counts = tuple(int(n) for n in args.seeds.split(","))
+    if len(counts) != 3:
+        parser.error("--seeds takes three counts: one, the default, many")
 
     reference: dict[str, list[Sample]] = {}
     ours: dict[str, list[Sample]] = {}
@@ -139,29 +147,38 @@ def main() -> None:
             print(f"repeat {repeat + 1}/{args.repeats}", file=sys.stderr, flush=True)
             folder = Path(scratch) / f"r{repeat}"
             folder.mkdir()
-            reference.setdefault("1", []).append(tutorial(VARIANTS, 1, folder))
+            one = tutorial(VARIANTS, counts[0], args.epochs, folder)
+            reference.setdefault(str(counts[0]), []).append(one)
             reference.setdefault("import", []).append(measure(IMPORTS, folder, MPLBACKEND="Agg"))
-            reference.setdefault("momentum", []).append(tutorial(VARIANTS[1:], 1, folder))
+            momentum = tutorial(VARIANTS[1:], counts[0], args.epochs, folder)
+            reference.setdefault("momentum", []).append(momentum)
             if args.full_reference:
-                for seeds in SEEDS[1:]:
-                    reference.setdefault(str(seeds), []).append(tutorial(VARIANTS, seeds, folder))
-            for name, sample in bnlab_round(folder).items():
+                for seeds in counts[1:]:
+                    sample = tutorial(VARIANTS, seeds, args.epochs, folder)
+                    reference.setdefault(str(seeds), []).append(sample)
+            for name, sample in bnlab_round(folder, counts, args.epochs).items():
                 ours.setdefault(name, []).append(sample)
-    report(reference, ours, args.repeats, args.full_reference)
+    report(reference, ours, args.repeats, args.full_reference, counts)
 
 
 def report(
-    reference: dict[str, list[Sample]], ours: dict[str, list[Sample]], repeats: int, full: bool
+    reference: dict[str, list[Sample]],
+    ours: dict[str, list[Sample]],
+    repeats: int,
+    full: bool,
+    counts: tuple[int, int, int],
 ) -> None:
-    one = median(reference["1"])
+    few, default, many = counts
+    one = median(reference[str(few)])
     ref = {key: median(samples) for key, samples in reference.items()}
     if not full:
-        # Per process: the imports once, then the one-seed run's remaining work per seed.
+        # Per process: the imports once, then the smallest run's remaining work per seed.
         fixed = ref["import"].seconds * len(VARIANTS)
-        for seeds in SEEDS[1:]:
-            ref[str(seeds)] = Sample(fixed + (one.seconds - fixed) * seeds, one.peak_mb)
+        per_seed = (one.seconds - fixed) / few
+        for seeds in counts[1:]:
+            ref[str(seeds)] = Sample(fixed + per_seed * seeds, one.peak_mb)
     mine = {key: median(samples) for key, samples in ours.items()}
-    cold = mine["cold-10"]
+    cold = mine[f"cold-{default}"]
 
     print(f"\nbnlab speed benchmark: {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"medians of {repeats} runs (wall-time range in brackets); peak = largest process\n")
@@ -177,18 +194,28 @@ def report(
         print(f"{label:<44}{left:>26}{right:>24}{ratio}")
 
     estimated = "" if full else " *"
-    row("cold, 3 variants x 1 seed", ref["1"], "cold-1")
-    row("cold, 3 variants x 10 seeds (default)", ref["10"], "cold-10", estimated)
-    row("cold, 3 variants x 100 seeds", ref["100"], "cold-100", estimated)
-    row("nothing changed (tutorial: rerun all 3)", ref["1"], "noop")
+    row(f"cold, 3 variants x {few} seed(s)", one, f"cold-{few}")
+    row(
+        f"cold, 3 variants x {default} seeds (default)",
+        ref[str(default)],
+        f"cold-{default}",
+        estimated,
+    )
+    row(f"cold, 3 variants x {many} seeds", ref[str(many)], f"cold-{many}", estimated)
+    row("nothing changed (tutorial: rerun all 3)", one, "noop")
     row("bn.momentum=0.0 (tutorial: rerun 2 BN)", ref["momentum"], "momentum")
     if not full:
-        print("* estimated from the one-seed runs; --full-reference measures it")
+        print(f"* estimated from the {few}-seed runs; --full-reference measures it")
 
     peak = max(s.peak_mb for samples in ours.values() for s in samples) / 1024
     targets = [
         ("default cold repro / tutorial's 3 scripts", cold.seconds / one.seconds, "<= 0.5", 0.5),
-        ("100 seeds / 10 seeds, cold repro", mine["cold-100"].seconds / cold.seconds, "<= 2", 2),
+        (
+            f"{many} seeds / {default} seeds, cold repro",
+            mine[f"cold-{many}"].seconds / cold.seconds,
+            "<= 2",
+            2,
+        ),
         ("no-op dvc repro, s", mine["noop"].seconds, "<= 1.5", 1.5),
         (
             "momentum experiment / cold repro",

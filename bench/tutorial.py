@@ -5,8 +5,9 @@ Keras 3); the figure is saved to a file instead of ``pyplot.show()`` so it
 runs unattended (run it with ``MPLBACKEND=Agg``); and with a seed count N it
 repeats define-fit-evaluate-plot N times in the one process, the tutorial's
 code path for N seeds. Numpy arrays into ``Sequential.fit``, no logging.
+EPOCHS (the tutorial's 100 unless given) shortens a smoke run of the benchmark.
 
-    MPLBACKEND=Agg python bench/tutorial.py {baseline,bn_after,bn_before} [N]
+    MPLBACKEND=Agg python bench/tutorial.py {baseline,bn_after,bn_before} [N [EPOCHS]]
 """
 
 import sys
@@ -19,6 +20,7 @@ from sklearn.datasets import make_circles
 
 variant = sys.argv[1]
 repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 100
 # generate 2d classification dataset
 X, y = make_circles(n_samples=1000, noise=0.1, random_state=1)
 # split into train and test
@@ -40,7 +42,7 @@ for _ in range(repeats):
     opt = SGD(learning_rate=0.01, momentum=0.9)
     model.compile(loss="binary_crossentropy", optimizer=opt, metrics=["accuracy"])
     # fit model
-    history = model.fit(trainX, trainy, validation_data=(testX, testy), epochs=100, verbose=0)
+    history = model.fit(trainX, trainy, validation_data=(testX, testy), epochs=epochs, verbose=0)
     # evaluate the model
     _, train_acc = model.evaluate(trainX, trainy, verbose=0)
     _, test_acc = model.evaluate(testX, testy, verbose=0)

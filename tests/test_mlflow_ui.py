@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import VARIANTS, dvc, free_port, make_repo, mlflow_runs, start_mlflow, stop
+from tests import readme
+from tests.e2e import VARIANTS, dvc, free_port, make_repo, mlflow_runs, start_server, stop
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +32,10 @@ def ui(tmp_path_factory):
     dvc(repo, "repro")
     store = f"sqlite:///{repo / 'mlflow.db'}"
     port = free_port()
-    server = start_mlflow(["ui", "--backend-store-uri", store], port, repo / "ui.log")
+    # The README's command, on a free port.
+    server = start_server(
+        f"UI_PORT={port} {readme.command('make ui')}", repo, port, repo / "ui.log"
+    )
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(

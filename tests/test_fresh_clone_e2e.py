@@ -1,0 +1,71 @@
+"""The README's everyday commands on a fresh clone of this repository.
+
+`make repro` runs the default study; its outputs are byte for byte what the
+committed dvc.lock records, so git status stays clean, and the other make
+targets keep it so.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests import readme
+from tests.e2e import ROOT, VARIANTS, env, run, stages_run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("fresh") / "bnlab"
+    run(folder.parent, "git", "clone", "-q", str(ROOT), str(folder))
+    # This project's .venv, already set up: `make` finds nothing to install.
+    (folder / ".venv").symlink_to(ROOT / ".venv")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def made(clone) -> str:
+    return run(clone, "bash", "-c", readme.command("make repro"))
+
+
+def git_status(clone: Path) -> str:
+    return run(clone, "git", "status", "--porcelain", "--untracked-files=all")
+
+
+def test_make_repro_runs_the_study_and_leaves_git_status_clean(clone, made):
+    assert {f"train@{v}" for v in VARIANTS} <= stages_run(made)
+    assert git_status(clone) == "", "dvc.lock records what this code and these params make"
+    assert (clone / "mlflow.db").exists()
+
+
+def test_then_dvc_repro_in_the_venv_runs_nothing(clone, made):
+    activate, repro = readme.command("source .venv/bin/activate"), readme.command("dvc repro")
+    output = run(clone, "bash", "-c", f"{activate} && {repro}")
+    assert stages_run(output) == set()
+    assert "Data and pipelines are up to date" in output
+
+
+def test_make_help_lint_and_format(clone, made):
+    listed = run(clone, "bash", "-c", readme.command("make help"))
+    for target in ("repro", "test", "ui", "lint", "format", "clean"):
+        assert f"make {target} " in listed
+    run(clone, "bash", "-c", readme.command("make lint"))
+    run(clone, "bash", "-c", readme.command("make format"))
+    assert git_status(clone) == "", "the committed code is formatted"
+
+
+def test_make_clean_then_dvc_checkout_restores_every_output(clone, made):
+    run(clone, "bash", "-c", readme.command("make clean"))
+    assert not (clone / "models").exists() and not (clone / "metrics").exists()
+    missing = subprocess.run(
+        ["bash", "-c", "dvc status"], cwd=clone, env=env(), capture_output=True, text=True
+    )
+    assert "deleted" in missing.stdout or "not in cache" in missing.stdout
+    activate = readme.command("source .venv/bin/activate")
+    run(clone, "bash", "-c", f"{activate} && {readme.command('dvc checkout')}")
+    assert "Data and pipelines are up to date" in run(clone, "bash", "-c", "dvc status")
+    assert git_status(clone) == ""
