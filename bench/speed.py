@@ -17,7 +17,10 @@ The tutorial's path takes about 10 s a seed, so for 10 and 100 seeds per
 variant it is estimated from its measured one-seed runs (import + fit per
 seed) unless ``--full-reference`` runs it (about 5 and 50 minutes).
 
-    python bench/speed.py [--repeats 3] [--full-reference] [--epochs 100] [--seeds 1,10,100]
+    python -m bench.speed [--repeats 3] [--full-reference] [--epochs 100] [--seeds 1,10,100]
+
+(from the repository's root: it builds its repositories with the end-to-end
+tests' helper, ``tests.e2e.make_repo``).
 
 ``--epochs`` and ``--seeds`` (one seed, the default count, many) exist for a
 quick smoke run (the tests run one); the figures that count use the defaults.
@@ -38,10 +41,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for the end-to-end tests' repository helper
-
-from tests.e2e import env, make_repo, run  # noqa: E402
+from tests.e2e import ROOT, env, make_repo, run
 
 VARIANTS = ("baseline", "bn_after", "bn_before")
 # What the tutorial's script loads before its first model: its fixed cost per process.

@@ -1,52 +1,63 @@
 """How long MLflow logging adds to one variant's train stage.
 
-Replays, against a fresh SQLite store in a temporary folder, exactly the
-calls the train stage makes for a variant: the store and experiment, the
-variant's run with one child run per seed, every seed's per-epoch curves, the
-mean curves, the history and the models as artifacts. It reads the outputs of
-the last `dvc repro`, so run that first.
+Replays, against a fresh SQLite store in a temporary folder, the messages the
+train stage sends its logging process (``bnlab.tracking.train_log``), through
+that process's own ``serve``: the runs opened, every block of epochs, the
+history and scores, the models. It reads the outputs of the last `dvc repro`,
+so run that first.
 
-    python bench/tracking_overhead.py [variant] [repeats]
+    python -m bench.tracking_overhead [variant] [repeats]
 """
 
 from __future__ import annotations
 
+import io
+import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bnlab.history import History, read_history
-from bnlab.run_worker import log_epochs, log_results
-from bnlab.tracking import Tracker, VariantRun
-from bnlab.train import EPOCH_BLOCK
+from bnlab.files import variant_file
+from bnlab.files.history import History, read_history
+from bnlab.tracking.train_log import EPOCH_BLOCK, Epochs, Finished, Open, Trained, encode, serve
 
 
-def blocks(history: History) -> list[dict]:
-    """The history as the stage sends it: blocks of epochs, each seed's values per epoch."""
-    found = []
+def messages(variant: str, history: History) -> str:
+    """What the stage sends for this history: the runs, blocks of epochs, the end."""
+    blocks = []
     for start in range(0, history.n_epochs, EPOCH_BLOCK):
         epochs = slice(start, start + EPOCH_BLOCK)
         curves = {m: values[:, epochs].T.tolist() for m, values in history.curves.items()}
-        found.append({"first_epoch": start + 1, "curves": curves})
-    return found
+        blocks.append(Epochs(start + 1, curves))
+    *streamed, last = blocks
+    sent = [
+        Open(
+            "bench",
+            variant,
+            f"train@{variant}",
+            {"train": {"epochs": history.n_epochs}},
+            list(history.seeds),
+        )
+    ]
+    sent += streamed
+    sent.append(
+        Trained(
+            str(variant_file("results/history", variant)),
+            str(variant_file("results/scores", variant)),
+            last,
+        )
+    )
+    sent.append(Finished(str(Path("models") / variant)))
+    return "".join(encode(message) for message in sent)
 
 
 def replay(root: Path, variant: str) -> float:
-    history_path = Path("results/history") / f"{variant}.csv"
-    scores_path = Path("results/scores") / f"{variant}.csv"
-    history = read_history(history_path)
-    models = Path("models") / variant
+    sent = messages(variant, read_history(variant_file("results/history", variant)))
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow.db'}"
     started = time.perf_counter()
-    tracker = Tracker("bench", root=root)
-    run = VariantRun(tracker, variant, {"variant": variant}, {"train.epochs": history.n_epochs})
-    *streamed, last = blocks(history)
-    with run.active(), run.seeds(list(history.seeds)):
-        for block in streamed:
-            log_epochs(run, block)
-        log_results(run, {"history": history_path, "scores": scores_path, **last})
-        tracker.log_folder(run.ids.run_id, models, "models")
+    serve(io.StringIO(sent))
     return time.perf_counter() - started
 
 

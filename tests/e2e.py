@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ("baseline", "bn_after", "bn_before")
 PROJECT_FILES = (
     "dvc.yaml",
+    ".dvcignore",
     "MLproject",
     "python_env.yaml",
     "Makefile",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from bnlab.generate import generate
-from bnlab.params import parse_params, variant_config
 from bnlab.split import split
 from bnlab.training import train_variant
+
+from bnlab.params import parse_params, variant_config
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_benchmark_prints_both_sides_and_every_target():
-    command = readme.command("python bench/speed.py") + " --repeats 1 --epochs 2 --seeds 1,2,3"
+    command = readme.command("python -m bench.speed") + " --repeats 1 --epochs 2 --seeds 1,2,3"
     printed = run(ROOT, "bash", "-c", command)
     rows = {line[:44].strip(): line[44:] for line in printed.splitlines()}
     for scenario in (

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_circles
 
-from bnlab.dataset import DataError, read_csv, write_csv
-from bnlab.generate import generate
+from bnlab.errors import DataError
+from bnlab.files.dataset import read_csv, write_csv
 from bnlab.params import DataParams
-from bnlab.split import split
+from bnlab.stages.generate import generate
+from bnlab.stages.split import split
 
 DATA = DataParams(n_samples=1000, noise=0.1, random_state=1)
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bnlab.evaluate import headline, summarize
-from bnlab.history import epochs_to_threshold, read_history, write_history
+from bnlab.analysis import epochs_to_threshold, headline, quartiles, statistics, summarize
+from bnlab.files.history import read_history, write_history
 
 
 def test_epochs_to_threshold_is_first_epoch_reaching_it():
@@ -39,7 +39,7 @@ def test_summary_counts_seeds_that_never_reach_80(tmp_path):
         s: dict(train_accuracy=0.8, train_loss=0.4, test_accuracy=acc, test_loss=0.4)
         for s, acc in zip(per_seed, (0.8, 0.9, 1.0), strict=True)
     }
-    metrics = summarize(scores, read_history(tmp_path / "h.csv"))
+    metrics = statistics(summarize("bn_after", scores, read_history(tmp_path / "h.csv")))
     assert metrics["epochs_to_80"] == {"median": 2.0, "seeds_reaching": 2}
     # t(0.975, 2) * 0.1 / sqrt(3) = 0.248414
     assert metrics["test_accuracy"] == {
@@ -52,6 +52,17 @@ def test_summary_counts_seeds_that_never_reach_80(tmp_path):
     }
     assert metrics["seeds"] == 3
     assert headline(metrics) == "0.900 ±0.248 ep 2"
+
+
+def test_median_and_quartiles_are_never_where_they_touch_a_seed_that_never_got_there():
+    assert quartiles(np.array([3.0, 5.0, 9.0, 11.0])) == quartiles(np.array([11, 9, 5, 3]))
+    assert quartiles(np.array([3.0, 5.0, 9.0, 11.0])).estimate == 7.0
+    np.testing.assert_allclose([quartiles(np.array([1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10])).low], [3.25])
+    inf = np.inf
+    assert quartiles(np.array([10.0, inf])).estimate == inf  # numpy's median of these, too
+    assert quartiles(np.array([10.0, 20.0, inf])).estimate == 20.0
+    assert quartiles(np.array([10.0, 20.0, inf])).high == inf
+    assert quartiles(np.array([inf, inf])).estimate == inf
 
 
 def test_headline_says_never_when_the_median_seed_never_reached_80():

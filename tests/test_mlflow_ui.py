@@ -66,16 +66,21 @@ def test_runs_table_lists_the_three_variant_runs(ui, tmp_path):
     page.screenshot(path=tmp_path / "runs.png")
 
 
-def test_chart_view_draws_val_accuracy(ui, tmp_path):
+def test_chart_view_draws_each_variants_val_accuracy_curve(ui, tmp_path):
     page, base, store, _ = ui
     experiment_id, _ = _parents(store)
     page.goto(f"{base}/#/experiments/{experiment_id}/runs?compareRunsMode=CHART")
     page.get_by_placeholder("Search metric charts").fill("val_accuracy")
-    title = page.locator(":visible", has_text="val_accuracy").last
-    title.wait_for(timeout=60_000)
-    # the chart is drawn: a plot with the step axis
-    page.get_by_text("Step").first.wait_for(timeout=60_000)
+    # Each chart is a Plotly graph; its element holds the series it drew.
+    drawn = """() => [...document.querySelectorAll('.js-plotly-plot')].map(plot =>
+        (plot.data || []).map(trace => ({name: trace.name, x: Array.from(trace.x || [])})))"""
+    ready = f"({drawn})().some(traces => traces.length >= {len(VARIANTS)})"
+    page.wait_for_function(ready, timeout=60_000)
+    charts = page.evaluate(drawn)
     page.screenshot(path=tmp_path / "chart.png")
+    curves = next(traces for traces in charts if len(traces) >= len(VARIANTS))
+    assert sorted(trace["name"] for trace in curves) == sorted(VARIANTS)
+    assert all(trace["x"] == [1, 2, 3] for trace in curves), "step = epoch, 3 epochs"
 
 
 def test_compare_page_shows_names_and_a_bn_param(ui, tmp_path):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bnlab.models import build_model
+from bnlab.model.plan import build_model
 from bnlab.params import BNParams, ModelParams
 
 MODEL = ModelParams(hidden_units=50)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bnlab.generate import generate
-from bnlab.models import build_model
+from bnlab.model.plan import build_model
 from bnlab.params import parse_params, variant_config
-from bnlab.seed_axis import batch_order, fit_seeds, initial_weights
-from bnlab.split import split
+from bnlab.seed_axis.trainer import batch_order, fit_variant, initial_weights
+from bnlab.stages.generate import generate
+from bnlab.stages.split import split
 from tests.tutorial_fit import fit_in_order, fit_shuffled, initial_model, max_difference
 
 TOLERANCE = 1e-5
@@ -49,10 +49,10 @@ def _setup(params_dict: dict, variant: str, epochs: int, seeds: int, **overrides
 def test_same_weights_and_history_as_fit_on_each_seed(default_params_dict, variant, overrides):
     config, train, test = _setup(default_params_dict, variant, epochs=12, seeds=2, **overrides)
     seeds = config.train.seed_list()
-    fitted = fit_seeds(config, seeds, train, test)
-    for index, seed in enumerate(seeds):
+    fitted = fit_variant(config, train, test)
+    for seed in seeds:
         model, history = fit_in_order(config, seed, train, test, batch_order)
-        fast = fitted.model(index)
+        fast = fitted.load_seed(seed)
         assert max_difference(model.get_weights(), fast.get_weights()) < TOLERANCE
         assert (
             max_difference(
@@ -89,9 +89,9 @@ def test_seeds_start_from_the_weights_their_own_model_is_built_with(
 def test_seeds_do_not_share_anything(default_params_dict):
     """Seed 1 trains the same alone as beside seed 0: no weight or statistic leaks."""
     config, train, test = _setup(default_params_dict, "bn_after", epochs=5, seeds=2)
-    together = fit_seeds(config, [0, 1], train, test)
-    alone = fit_seeds(config, [1], train, test)
-    assert max_difference(together.model(1).get_weights(), alone.model(0).get_weights()) < (
+    together = fit_variant(config, train, test, seeds=[0, 1])
+    alone = fit_variant(config, train, test, seeds=[1])
+    assert max_difference(together.load_seed(1).get_weights(), alone.load_seed(1).get_weights()) < (
         TOLERANCE
     )
     for metric, values in alone.histories[1].items():
@@ -112,7 +112,7 @@ def test_mean_test_accuracy_agrees_with_fit_over_20_seeds(default_params_dict, v
     config, train, test = _setup(default_params_dict, variant, epochs=100, seeds=20)
     seeds = config.train.seed_list()
     fast = np.array(
-        [s["test_accuracy"] for s in fit_seeds(config, seeds, train, test).scores.values()]
+        [s["test_accuracy"] for s in fit_variant(config, train, test, seeds=seeds).scores.values()]
     )
     reference = np.array([fit_shuffled(config, seed, train, test) for seed in seeds])
     standard_error = np.sqrt(fast.var(ddof=1) / len(fast) + reference.var(ddof=1) / len(reference))

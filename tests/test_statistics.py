@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bnlab.statistics import compare, mann_whitney, mean_interval, quartiles, welch
+from bnlab.analysis import VariantSummary, compare, mann_whitney, mean_interval, quartiles, welch
 
 
 def test_identical_samples_differ_by_zero_with_p_one():
@@ -40,7 +40,13 @@ def test_seeds_that_never_reach_the_threshold_rank_slowest():
     fast = np.array([10.0, 11, 12, 13, 14])
     assert mann_whitney(fast, slow) < 0.05
     # a median of "never" has no shift in epochs; the rank test still speaks
-    comparison = compare(np.array([0.8, 0.81]), np.array([0.8, 0.82]), fast, slow)
+    comparison = compare(_summary([0.8, 0.81], fast), _summary([0.8, 0.82], slow))
     assert np.isnan(comparison.epochs_shift)
     assert comparison.mann_whitney_p < 0.05
-    assert compare(np.array([0.8]), np.array([0.8]), fast, fast + 5).epochs_shift == -5
+    assert compare(_summary([0.8], fast), _summary([0.8], fast + 5)).epochs_shift == -5
+
+
+def _summary(test_accuracy: list[float], epochs: np.ndarray) -> VariantSummary:
+    """A variant's summary with only what a comparison reads."""
+    scores = {"test_accuracy": np.array(test_accuracy)}
+    return VariantSummary("v", tuple(range(len(epochs))), scores, epochs, history=None)

@@ -1,11 +1,11 @@
-"""tracking.py against a real SQLite MLflow store in a temporary folder."""
+"""tracking.store against a real SQLite MLflow store in a temporary folder."""
 
 from __future__ import annotations
 
 import pytest
 
 from bnlab.errors import Terminated
-from bnlab.tracking import (
+from bnlab.tracking.store import (
     SCORES_TAG,
     Tracker,
     VariantRun,
@@ -40,10 +40,10 @@ def test_dvc_root_wins_over_the_working_directory(tmp_path, monkeypatch):
 
 
 def test_exception_ends_the_run_failed_with_the_error(tracker):
-    run = VariantRun(tracker, "bn_after", {"variant": "bn_after"}, {"bn.momentum": 0.99})
-    with pytest.raises(RuntimeError), run.active(), run.seeds([0, 1]):
+    run = VariantRun(tracker, "bn_after", {"variant": "bn_after"}, {"bn.momentum": 0.99}, [0, 1])
+    with pytest.raises(RuntimeError), run.ending():
         raise RuntimeError("NaN loss at epoch 7")
-    for run_id in (run.ids.run_id, *run.ids.seed_runs.values()):
+    for run_id in (run.run_id, *run.seed_runs.values()):
         assert _status(tracker, run_id) == "FAILED"
         assert (
             tracker.client.get_run(run_id).data.tags["error"] == "RuntimeError: NaN loss at epoch 7"
@@ -52,33 +52,34 @@ def test_exception_ends_the_run_failed_with_the_error(tracker):
 
 @pytest.mark.parametrize("interrupt", [KeyboardInterrupt, Terminated])
 def test_interrupt_ends_the_run_killed(tracker, interrupt):
-    run = VariantRun(tracker, "baseline", {}, {})
-    with pytest.raises(interrupt), run.active(), run.seeds([0, 1]):
+    run = VariantRun(tracker, "baseline", {}, {}, [0, 1])
+    with pytest.raises(interrupt), run.ending():
         raise interrupt()
-    assert _status(tracker, run.ids.run_id) == "KILLED"
-    assert _status(tracker, run.ids.seed_runs[0]) == "KILLED"
-    assert _status(tracker, run.ids.seed_runs[1]) == "KILLED"
+    assert _status(tracker, run.run_id) == "KILLED"
+    assert _status(tracker, run.seed_runs[0]) == "KILLED"
+    assert _status(tracker, run.seed_runs[1]) == "KILLED"
 
 
 def test_seed_runs_are_children_named_after_variant_and_seed(tracker):
-    run = VariantRun(tracker, "bn_before", {"variant": "bn_before"}, {"bn.momentum": 0.9})
-    with run.active(), run.seeds([3, 4]) as children:
-        assert sorted(children) == [3, 4]
-    for seed, child in run.ids.seed_runs.items():
+    run = VariantRun(tracker, "bn_before", {"variant": "bn_before"}, {"bn.momentum": 0.9}, [3, 4])
+    with run.ending():
+        assert sorted(run.seed_runs) == [3, 4]
+        assert _status(tracker, run.seed_runs[3]) == "RUNNING"
+    for seed, child in run.seed_runs.items():
         info = tracker.client.get_run(child)
         assert info.info.run_name == f"bn_before-seed-{seed}"
         assert info.info.status == "FINISHED"
-        assert info.data.tags["mlflow.parentRunId"] == run.ids.run_id
+        assert info.data.tags["mlflow.parentRunId"] == run.run_id
         assert info.data.params == {"bn.momentum": "0.9", "seed": str(seed)}
 
 
 def test_curves_are_logged_with_step_equal_to_epoch(tracker, tmp_path):
-    run = VariantRun(tracker, "baseline", {}, {"train.epochs": 3})
-    with run.active():
-        tracker.log_run(run.ids.run_id, {"val_accuracy": [0.5, 0.7, 0.9]}, {"test_loss": 0.3})
-    history = tracker.client.get_metric_history(run.ids.run_id, "val_accuracy")
+    run = VariantRun(tracker, "baseline", {}, {"train.epochs": 3}, [])
+    with run.ending():
+        tracker.log_run(run.run_id, {"val_accuracy": [0.5, 0.7, 0.9]}, {"test_loss": 0.3})
+    history = tracker.client.get_metric_history(run.run_id, "val_accuracy")
     assert [(m.step, m.value) for m in history] == [(1, 0.5), (2, 0.7), (3, 0.9)]
-    final = tracker.client.get_metric_history(run.ids.run_id, "test_loss")
+    final = tracker.client.get_metric_history(run.run_id, "test_loss")
     assert [(m.step, m.value) for m in final] == [(0, 0.3)]
 
 
@@ -98,10 +99,10 @@ def _variant_run(tracker: Tracker, variant: str, scores, exp_name: str | None = 
     tags = {"variant": variant, "dvc.stage": f"train@{variant}"}
     if exp_name:
         tags["dvc.exp_name"] = exp_name
-    run = VariantRun(tracker, variant, tags, {})
-    with run.active():
-        tracker.client.set_tag(run.ids.run_id, SCORES_TAG, file_md5(scores))
-    return run.ids.run_id
+    run = VariantRun(tracker, variant, tags, {}, [])
+    with run.ending():
+        tracker.client.set_tag(run.run_id, SCORES_TAG, file_md5(scores))
+    return run.run_id
 
 
 def test_publish_finds_the_run_that_wrote_the_scores(tracker, tmp_path, monkeypatch):
@@ -135,8 +136,8 @@ def test_an_experiment_finds_its_own_run_first_then_the_workspaces(tracker, tmp_
 def test_a_run_that_did_not_finish_is_not_found(tracker, tmp_path):
     scores = tmp_path / "scores.csv"
     scores.write_text("seed,test_accuracy\n0,0.8\n")
-    run = VariantRun(tracker, "bn_after", {"dvc.stage": "train@bn_after"}, {})
-    with pytest.raises(KeyboardInterrupt), run.active():
-        tracker.client.set_tag(run.ids.run_id, SCORES_TAG, file_md5(scores))
+    run = VariantRun(tracker, "bn_after", {"dvc.stage": "train@bn_after"}, {}, [])
+    with pytest.raises(KeyboardInterrupt), run.ending():
+        tracker.client.set_tag(run.run_id, SCORES_TAG, file_md5(scores))
         raise KeyboardInterrupt
     assert tracker.find_variant_run("bn_after", scores) is None

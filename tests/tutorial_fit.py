@@ -1,6 +1,6 @@
 """The reference: one seed trained as the tutorial's script trains it.
 
-``keras.Sequential`` from ``models.build_model``, compiled with the
+``keras.Sequential`` from ``model.plan.build_model``, compiled with the
 tutorial's loss, SGD and metric, and fitted with ``Sequential.fit``, the
 test set as validation data. Used only by the tests that check the fast
 seed-axis trainer against it.
@@ -12,8 +12,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bnlab.dataset import Dataset
-from bnlab.models import build_model, compile_model
+from bnlab.files.dataset import Dataset
+from bnlab.model.plan import build_model, compile_model, optimizer
 from bnlab.params import VariantConfig
 
 
@@ -56,7 +56,12 @@ def fit_shuffled(config: VariantConfig, seed: int, train: Dataset, test: Dataset
     """
     model = initial_model(config, seed)
     steps = -(-len(train) // config.train.batch_size)
-    compile_model(model, config.train, steps_per_execution=steps)
+    model.compile(
+        loss="binary_crossentropy",
+        optimizer=optimizer(config.train),
+        metrics=["accuracy"],
+        steps_per_execution=steps,
+    )
     pipeline = (
         tf.data.Dataset.from_tensor_slices(
             (train.features.astype("float32"), train.labels.astype("float32"))

@@ -1,11 +1,4 @@
-import gc
-import sys
-
 from bnlab.cli import main
+from bnlab.runtime.exit import exit_now
 
-status = main()
-# The stage is done and its files are closed: spare the interpreter's exit a
-# garbage-collector pass over TensorFlow's and MLflow's object graphs (about
-# 0.6 s a process, measured).
-gc.freeze()
-sys.exit(status)
+exit_now(main())

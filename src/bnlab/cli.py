@@ -13,9 +13,9 @@ import logging
 import os
 import sys
 
-from bnlab import interrupt
 from bnlab.errors import BnlabError, Terminated
-from bnlab.quiet import native_stderr_to_file
+from bnlab.runtime import interrupt
+from bnlab.runtime.quiet import native_stderr_to_file
 
 STAGES = ("configure", "generate", "split", "train", "evaluate", "plot", "report", "publish")
 USAGE = f"usage: python -m bnlab [--debug] {{{','.join(STAGES)}}} [options]"
@@ -40,10 +40,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(stage: str, argv: list[str], debug: bool) -> int:
-    module = importlib.import_module(f"bnlab.{stage}")
-    # After the import, which sets these loggers up: tf.function retracing
-    # notices (every seed is a new model, by design) and MLflow's INFO lines
-    # about creating the tables of a new store.
+    module = importlib.import_module(f"bnlab.stages.{stage}")
+    # After the import, which sets these loggers up: TensorFlow's retracing
+    # notices and MLflow's INFO lines about creating the tables of a new store.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)

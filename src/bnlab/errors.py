@@ -1,8 +1,16 @@
-"""The one exception type the command line turns into a one-line message."""
+"""The errors a user sees: the command line turns each into one line on stderr."""
 
 
 class BnlabError(Exception):
     """A user-facing failure: bad params, a missing or corrupt input file."""
+
+
+class ParamsError(BnlabError):
+    """params.yaml (or a config written from it) is missing, malformed or out of range."""
+
+
+class DataError(BnlabError):
+    """A data file is missing, truncated or malformed."""
 
 
 class Terminated(BaseException):

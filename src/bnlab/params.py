@@ -13,10 +13,10 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bnlab.errors import BnlabError
+from bnlab.errors import ParamsError
 
 # Each variant of the study is a BatchNormalization placement; the model
-# builder turns the placement into layers (see bnlab.models).
+# builder turns the placement into layers (see bnlab.model.plan).
 Placement = Literal["none", "after", "before", "input"]
 VARIANT_PLACEMENTS: dict[str, Placement] = {
     "baseline": "none",
@@ -25,10 +25,6 @@ VARIANT_PLACEMENTS: dict[str, Placement] = {
     "bn_input": "input",
 }
 VariantName = Literal["baseline", "bn_after", "bn_before", "bn_input"]
-
-
-class ParamsError(BnlabError):
-    """params.yaml is missing, malformed or holds a value out of range."""
 
 
 class _Section(BaseModel):

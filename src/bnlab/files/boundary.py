@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bnlab.dataset import DataError, write_lines
+from bnlab.errors import DataError
+from bnlab.files import write_lines
 
 STEPS = 150  # grid points per axis
 MARGIN = 0.2  # around the data

@@ -6,7 +6,7 @@ import argparse
 
 from sklearn.datasets import make_circles
 
-from bnlab.dataset import Dataset, write_csv
+from bnlab.files.dataset import Dataset, write_csv
 from bnlab.params import DataParams, load_params
 
 

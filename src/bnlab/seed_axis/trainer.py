@@ -21,32 +21,24 @@ a whole epoch for all of them:
   set in inference mode, the four numbers ``fit`` reports.
 
 ``tests/test_seed_axis.py`` checks this against ``Sequential.fit`` seed by
-seed, for every placement.
+seed, for every placement. ``Fitted`` (``seed_axis.fitted``) holds the result.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from bnlab import interrupt
-from bnlab.dataset import Dataset
-from bnlab.history import METRICS
-from bnlab.models import (
-    build_model,
-    build_seed_axis_model,
-    compile_model,
-    fresh_weights,
-    optimizer,
-    set_state,
-    stack_weights,
-    unstack,
-)
+from bnlab.files.dataset import Dataset
+from bnlab.files.history import METRICS
+from bnlab.model.plan import build_model, compile_model, optimizer
 from bnlab.params import VariantConfig
+from bnlab.runtime import interrupt
+from bnlab.seed_axis.fitted import Fitted
+from bnlab.seed_axis.model import build_seed_axis_model, fresh_weights, stack_weights, unstack
 
 DECISION_THRESHOLD = 0.5  # Keras' binary accuracy: P(class 1) > 0.5 means class 1
 
@@ -62,25 +54,6 @@ def initial_weights(config: VariantConfig, built: keras.Sequential, seed: int) -
     model of the variant's plan."""
     keras.utils.set_random_seed(seed)
     return fresh_weights(built, config.placement, config.model, config.bn)
-
-
-@dataclass(frozen=True)
-class Fitted:
-    """Every seed's trained state and what training measured (lists: in the order of the seeds)."""
-
-    weights: list[list[np.ndarray]]  # per seed, as the tutorial's model's get_weights()
-    momentums: list[list[np.ndarray]]  # per seed, SGD's momentum slots
-    iterations: int  # SGD steps taken, the same for every seed
-    histories: dict[int, dict[str, list[float]]]  # seed -> metric -> per-epoch values
-    scores: dict[int, dict[str, float]]  # seed -> final train/test loss and accuracy
-    shared: keras.Sequential  # the tutorial's compiled model; ``model`` loads a seed into it
-
-    def model(self, index: int) -> keras.Sequential:
-        """The seed at ``index`` as the tutorial's compiled ``Sequential``, with its
-        weights and SGD state. One model serves every seed (building one per seed
-        costs more than training them): it holds this seed until the next call."""
-        set_state(self.shared, self.weights[index], self.momentums[index], self.iterations)
-        return self.shared
 
 
 class SeedAxisTrainer:
@@ -175,18 +148,28 @@ def _tensors(data: Dataset) -> tuple[tf.Tensor, tf.Tensor]:
     )
 
 
-def fit_seeds(
+def use_one_thread() -> None:
+    """Run TensorFlow's ops on one thread (before it runs any op): the model's ops
+    are tiny, splitting them over two cores costs more than it saves, and it
+    leaves the second core to the stage's MLflow worker."""
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+def fit_variant(
     config: VariantConfig,
-    seeds: Sequence[int],
     train: Dataset,
     test: Dataset,
     on_epoch: Callable[[int, dict[str, np.ndarray]], None] | None = None,
+    seeds: Sequence[int] | None = None,
 ) -> Fitted:
-    """Train every seed of ``config``'s variant; stops between epochs on Ctrl-C/SIGTERM.
+    """Train every seed of ``config``'s variant (or ``seeds``); stops between epochs
+    on Ctrl-C/SIGTERM.
 
     ``on_epoch(epoch, metric -> per-seed values)`` hears of every epoch as it ends.
     """
-    seeds = list(seeds)
+    tf.config.experimental.enable_op_determinism()  # same params -> same bytes
+    seeds = list(config.train.seed_list() if seeds is None else seeds)
     shared = build_model(config.placement, config.model, config.bn)
     compile_model(shared, config.train)
     shared.optimizer.build(shared.trainable_variables)
@@ -217,4 +200,4 @@ def fit_seeds(
         for i, seed in enumerate(seeds)
     }
     iterations = int(trainer.optimizer.iterations.numpy())
-    return Fitted(weights, momentums, iterations, histories, scores, shared)
+    return Fitted(seeds, weights, momentums, iterations, histories, scores, shared)

@@ -21,11 +21,12 @@ start-up cost is paid by as few processes as possible.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from bnlab.files import read_json, variant_file
 from bnlab.params import load_params
-from bnlab.tracking import Tracker, context_tags, flatten
+from bnlab.report import DATASET, FIGURES_DIR, NUMBERS, OVERLAY, SUMMARY, learning_curves
+from bnlab.tracking.store import Tracker, context_tags, flatten
 
 
 def publish_variant(
@@ -37,7 +38,7 @@ def publish_variant(
         return f"no run of its training in {tracker.uri}; not logging"
     if tracker.has_artifacts(run_id, "figures"):
         return f"already in its run {run_id}"
-    tracker.log_metrics(run_id, flatten(json.loads(stats.read_text(encoding="utf-8"))))
+    tracker.log_metrics(run_id, flatten(read_json(stats)))
     tracker.log_artifacts(run_id, [stats], "evaluation")
     tracker.log_artifacts(run_id, figures, "figures")
     return f"logged into its run {run_id}"
@@ -47,7 +48,7 @@ def publish_report(tracker: Tracker, summary: Path, files: list[Path]) -> str:
     """A run named ``report`` with the summary's numbers and files; returns its id."""
     run_id = tracker.start_run("report", context_tags("report", "all"))
     with tracker.running(run_id):
-        metrics = json.loads(summary.read_text(encoding="utf-8"))
+        metrics = read_json(summary)
         numbers = {k: v for k, v in flatten(metrics).items() if isinstance(v, int | float)}
         tracker.log_metrics(run_id, numbers)
         tracker.log_artifacts(run_id, files, "report")
@@ -65,16 +66,16 @@ def main(argv: list[str] | None = None) -> None:
     params = load_params(args.params)
     tracker = Tracker(params.mlflow.experiment)
     figures, report = Path(args.figures_dir), Path(args.report_dir)
-    shared = [figures / "dataset.png", figures / "test_accuracy_by_variant.png"]
+    shared = [figures / DATASET, figures / OVERLAY]
     for variant in params.variants:
         said = publish_variant(
             tracker,
             variant,
-            Path(args.scores_dir) / f"{variant}.csv",
-            Path(args.stats_dir) / f"{variant}.json",
-            [figures / f"accuracy_{variant}.png", *shared],
+            variant_file(args.scores_dir, variant),
+            variant_file(args.stats_dir, variant, ".json"),
+            [figures / learning_curves(variant), *shared],
         )
         print(f"publish {variant}: {said}", flush=True)
-    files = [report / "summary.md", *sorted((report / "figures").glob("*.png"))]
-    run_id = publish_report(tracker, report / "summary.json", files)
+    files = [report / SUMMARY, *sorted((report / FIGURES_DIR).glob("*.png"))]
+    run_id = publish_report(tracker, report / NUMBERS, files)
     print(f"publish: report run {run_id}", flush=True)

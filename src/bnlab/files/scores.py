@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from bnlab.dataset import DataError, write_lines
+from bnlab.errors import DataError
+from bnlab.files import write_lines
 
 SCORES = ("train_accuracy", "train_loss", "test_accuracy", "test_loss")
 
@@ -37,10 +36,3 @@ def write_scores(path: str | Path, scores: dict[int, dict[str, float]]) -> None:
         ",".join([str(seed), *(repr(float(s[n])) for n in SCORES)]) for seed, s in scores.items()
     ]
     write_lines(path, lines)
-
-
-def representative_seed(scores: dict[int, dict[str, float]]) -> int:
-    """The seed whose test accuracy is closest to the median over seeds (first on ties)."""
-    seeds = list(scores)
-    accuracy = np.array([scores[s]["test_accuracy"] for s in seeds])
-    return seeds[int(np.argmin(np.abs(accuracy - np.median(accuracy))))]

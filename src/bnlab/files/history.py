@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bnlab.dataset import DataError, write_lines
+from bnlab.errors import DataError
+from bnlab.files import write_lines
 
 METRICS = ("accuracy", "loss", "val_accuracy", "val_loss")
 HEADER = ("seed", "epoch", *METRICS)
@@ -64,9 +65,3 @@ def read_history(path: str | Path) -> History:
         metric: table[:, 2 + i].reshape(len(seeds), n_epochs) for i, metric in enumerate(METRICS)
     }
     return History(seeds, curves)
-
-
-def epochs_to_threshold(curve: np.ndarray, threshold: float) -> int | None:
-    """First epoch (1-based) at which curve >= threshold, or None if never."""
-    reached = np.flatnonzero(np.asarray(curve) >= threshold)
-    return int(reached[0]) + 1 if reached.size else None

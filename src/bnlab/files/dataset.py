@@ -1,24 +1,16 @@
-"""Read and write the circles dataset as CSV (columns x1, x2, label).
-
-Floats are written with ``repr`` so that reading gives back the same bits and
-the same params always give the same bytes.
-"""
+"""The circles dataset (features and labels) and its CSV file: x1, x2, label."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bnlab.errors import BnlabError
+from bnlab.errors import DataError
+from bnlab.files import write_lines
 
 COLUMNS = ("x1", "x2", "label")
-
-
-class DataError(BnlabError):
-    """A data file is missing, truncated or malformed."""
 
 
 @dataclass(frozen=True)
@@ -31,18 +23,6 @@ class Dataset:
 
     def rows(self, start: int, stop: int | None = None) -> Dataset:
         return Dataset(self.features[start:stop], self.labels[start:stop])
-
-
-def write_lines(path: str | Path, lines: list[str]) -> None:
-    """A text file of these lines (UTF-8, newline-terminated), its folder made if needed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def write_json(path: str | Path, data: object) -> None:
-    """``data`` as indented JSON, newline-terminated, its folder made if needed."""
-    write_lines(path, [json.dumps(data, indent=2)])
 
 
 def write_csv(dataset: Dataset, path: str | Path) -> None:

@@ -1,4 +1,4 @@
-"""The one module that talks to MLflow.
+"""The MLflow store and the runs bnlab keeps in it.
 
 Store: ``MLFLOW_TRACKING_URI`` when set (e.g. a tracking server backed by
 PostgreSQL), else the SQLite file ``mlflow.db`` at the repository root with
@@ -10,9 +10,10 @@ Runs: one per variant per execution of its training, named after the
 variant, with a child run per seed. The train stage creates them and tags the
 variant's run with the md5 of the scores file it wrote (SCORES_TAG); the
 publish stage finds the run by that tag to add the aggregates, figures and
-report, so no run id is part of an output DVC hashes. A run never stays RUNNING: an
-exception ends it FAILED (the error in the ``error`` tag), an interrupt
-(SIGINT, or SIGTERM turned into :class:`Terminated` by the CLI) KILLED.
+report, so no run id is part of an output DVC hashes. A run never stays
+RUNNING: an exception ends it FAILED (the error in the ``error`` tag), an
+interrupt (SIGINT, or SIGTERM turned into :class:`Terminated` by the CLI)
+KILLED.
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ import hashlib
 import os
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from bnlab.errors import Terminated
-from bnlab.imports import skipping
+from bnlab.runtime.imports import skipping
 
 # MLflow's pandas dataset support (guarded by MLflow itself) is unused here.
 with skipping("pandas"):
@@ -109,14 +109,25 @@ def context_tags(stage: str, variant: str) -> dict[str, str]:
     return tags
 
 
-@dataclass
-class RunIds:
-    """Which MLflow runs one execution of a variant's training created."""
+def describe(exc: BaseException) -> str:
+    """An exception as the ``error`` tag of the run it ended."""
+    return f"{type(exc).__name__}: {exc}"[:5000]
 
-    tracking_uri: str
-    experiment_id: str
-    run_id: str
-    seed_runs: dict[int, str] = field(default_factory=dict)
+
+@contextmanager
+def ending(end: Callable[[str, str | None], None]) -> Iterator[None]:
+    """Call ``end(status, error)`` as the block ends: FINISHED, KILLED on an
+    interrupt, FAILED (with the error) on any other exception."""
+    try:
+        yield
+    except (KeyboardInterrupt, Terminated):
+        end("KILLED", None)
+        raise
+    except BaseException as exc:
+        end("FAILED", describe(exc))
+        raise
+    else:
+        end("FINISHED", None)
 
 
 class Tracker:
@@ -175,20 +186,15 @@ class Tracker:
         run = self.client.create_run(self.experiment_id, run_name=name, tags=dict(tags))
         return run.info.run_id
 
-    @contextmanager
-    def running(self, run_id: str) -> Iterator[str]:
-        """End the run FINISHED, FAILED (with the error as a tag) or KILLED."""
-        try:
-            yield run_id
-        except (KeyboardInterrupt, Terminated):
-            self.client.set_terminated(run_id, status="KILLED")
-            raise
-        except BaseException as exc:
-            self.client.set_tag(run_id, "error", f"{type(exc).__name__}: {exc}"[:5000])
-            self.client.set_terminated(run_id, status="FAILED")
-            raise
-        else:
-            self.client.set_terminated(run_id, status="FINISHED")
+    def end_run(self, run_id: str, status: str, error: str | None = None) -> None:
+        """End a run with an MLflow status; a FAILED run keeps its error as a tag."""
+        if error is not None:
+            self.client.set_tag(run_id, "error", error)
+        self.client.set_terminated(run_id, status=status)
+
+    def running(self, run_id: str):
+        """A block at whose end the run ends (see ``ending``)."""
+        return ending(lambda status, error: self.end_run(run_id, status, error))
 
     def log_params(self, run_id: str, params: Mapping[str, object]) -> None:
         self.client.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
@@ -230,27 +236,37 @@ class Tracker:
 
 
 class VariantRun:
-    """A variant's run (named after the variant) and one child run per seed."""
+    """A variant's run (named after the variant) and one child run per seed, all
+    RUNNING, with their params, until ``end``."""
 
-    def __init__(self, tracker: Tracker, variant: str, tags: Mapping[str, str], params: Mapping):
-        self.tracker, self.variant, self.tags = tracker, variant, dict(tags)
-        run_id = tracker.start_run(variant, self.tags)
-        self.ids = RunIds(tracker.uri, tracker.experiment_id, run_id)
-        self.params = params
-
-    @contextmanager
-    def active(self) -> Iterator[VariantRun]:
-        with self.tracker.running(self.ids.run_id):
-            self.tracker.log_params(self.ids.run_id, self.params)
-            yield self
-
-    @contextmanager
-    def seeds(self, seeds: list[int]) -> Iterator[dict[int, str]]:
-        """One child run per seed, all open while the seeds train together."""
-        with ExitStack() as children:
+    def __init__(
+        self,
+        tracker: Tracker,
+        variant: str,
+        tags: Mapping[str, str],
+        params: Mapping[str, object],
+        seeds: list[int],
+    ):
+        self.tracker = tracker
+        self.run_id = tracker.start_run(variant, tags)
+        self.seed_runs: dict[int, str] = {}
+        with ending(self._end_if_failed):
+            tracker.log_params(self.run_id, params)
             for seed in seeds:
-                tags = {**self.tags, "seed": str(seed), "mlflow.parentRunId": self.ids.run_id}
-                child = self.tracker.start_run(f"{self.variant}-seed-{seed}", tags)
-                self.ids.seed_runs[seed] = children.enter_context(self.tracker.running(child))
-                self.tracker.log_params(child, {**self.params, "seed": seed})
-            yield dict(self.ids.seed_runs)
+                child_tags = {**tags, "seed": str(seed), "mlflow.parentRunId": self.run_id}
+                child = tracker.start_run(f"{variant}-seed-{seed}", child_tags)
+                self.seed_runs[seed] = child
+                tracker.log_params(child, {**params, "seed": seed})
+
+    def _end_if_failed(self, status: str, error: str | None) -> None:
+        if status != "FINISHED":
+            self.end(status, error)
+
+    def end(self, status: str, error: str | None = None) -> None:
+        """End the variant's run and every seed's with this status."""
+        for run_id in (*self.seed_runs.values(), self.run_id):
+            self.tracker.end_run(run_id, status, error)
+
+    def ending(self):
+        """A block at whose end the runs end (see ``ending``)."""
+        return ending(self.end)

@@ -4,9 +4,9 @@ Keras 3 imports scikit-learn (for ``keras.wrappers``), matplotlib (for
 ``keras.visualization``) and pandas (for DataFrame inputs) whenever they are
 installed, and carries on without them when they are not
 (``try: import sklearn / except ImportError``); so does MLflow for pandas
-(its dataset tracking). bnlab uses none of those features. Loading the
-extras is about 1.2 s of a train stage's start-up, paid once per variant,
-and 0.3 s of every process that imports MLflow.
+(its dataset tracking). bnlab uses none of those features, and loading them
+is a large share of a train stage's start-up (the README's speed section
+has the figures).
 """
 
 from __future__ import annotations

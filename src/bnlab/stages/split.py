@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from bnlab.dataset import DataError, Dataset, read_csv, write_csv
+from bnlab.errors import DataError
+from bnlab.files.dataset import Dataset, read_csv, write_csv
 from bnlab.params import load_params
 
 

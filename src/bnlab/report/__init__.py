@@ -1,0 +1,18 @@
+"""The study's report: its text, its figures and the tutorial's claims.
+
+The file names of the study's figures and summary are written here, once, in
+a module light enough for the publish stage to import without matplotlib.
+"""
+
+DATASET = "dataset.png"  # the plot stage's figures, in its figures folder
+OVERLAY = "test_accuracy_by_variant.png"
+FIGURES_DIR = "figures"  # the report stage's, in this folder of its own
+BOUNDARIES = "decision_boundaries.png"
+EPOCHS = "epochs_to_80.png"
+SUMMARY = "summary.md"  # the report stage's text and numbers
+NUMBERS = "summary.json"
+
+
+def learning_curves(variant: str) -> str:
+    """The file of a variant's train and test accuracy per epoch (the plot stage's)."""
+    return f"accuracy_{variant}.png"

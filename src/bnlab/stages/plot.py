@@ -1,0 +1,41 @@
+"""Stage plot: the dataset + every variant's history -> figures and curve tables.
+
+Writes PNGs (the dataset scatter, train/test accuracy per variant as the mean
+over seeds with a band of one standard deviation, and all variants' test
+accuracy overlaid) and, for ``dvc plots``, CSVs of the mean curves with one
+column per variant.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bnlab.files import variant_file
+from bnlab.files.curves import write_curves
+from bnlab.files.dataset import read_csv
+from bnlab.files.history import read_history
+from bnlab.params import load_params
+from bnlab.report import DATASET, OVERLAY, figures, learning_curves
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bnlab plot", description=__doc__)
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--raw", required=True, help="raw dataset CSV")
+    parser.add_argument("--history-dir", required=True, help="folder of <variant>.csv histories")
+    parser.add_argument("--figures-dir", required=True)
+    parser.add_argument("--curves-dir", required=True, help="folder for the dvc plots CSVs")
+    args = parser.parse_args(argv)
+    params = load_params(args.params)
+    histories = {v: read_history(variant_file(args.history_dir, v)) for v in params.variants}
+    folder, curves = Path(args.figures_dir), Path(args.curves_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    figures.save(figures.dataset_figure(read_csv(args.raw)), folder / DATASET)
+    for variant, history in histories.items():
+        drawn = figures.variant_figure(variant, history)
+        figures.save(drawn, folder / learning_curves(variant))
+    figures.save(figures.overlay_figure(histories), folder / OVERLAY)
+    write_curves(curves / "test_accuracy.csv", histories, "val_accuracy")
+    write_curves(curves / "train_accuracy.csv", histories, "accuracy")
+    print(f"plot: {len(histories) + 2} figures -> {folder}/, curves -> {curves}/", flush=True)

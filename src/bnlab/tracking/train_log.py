@@ -1,0 +1,279 @@
+"""The train stage's MLflow logging: a worker process, and the stage's end of it.
+
+The stage starts the worker (``python -m bnlab.tracking.train_log``) before
+TensorFlow loads, so that MLflow's import and store start-up run on the
+second core while the stage loads TensorFlow and trains. They speak in the
+messages below, one JSON line each on the worker's stdin:
+
+1. ``Open``: experiment, variant, DVC stage, params (nested, as in
+   params.yaml), seeds. The worker creates the variant's run and one child
+   run per seed, all RUNNING, with the params flattened and the context tags.
+2. ``Epochs``, any number: a block of epochs (per metric, per epoch, one
+   value per seed). Each seed's values go into its child run, step = epoch,
+   while training goes on.
+3. ``Trained``: the history and scores files, with the epochs not sent yet.
+   Each child gets its last epochs and final scores; the variant's run gets
+   the mean curves, both files as artifacts, and the scores' md5 tag
+   (``store.SCORES_TAG``) by which publish finds it.
+4. How training ended: ``Finished`` (the models folder, logged as
+   artifacts), ``Failed`` (the error, kept as a tag) or ``Killed``; the runs
+   end so. End of input means the stage died: the runs end KILLED.
+
+This module must not import MLflow at its top: the stage imports it too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bnlab.errors import BnlabError, Terminated
+
+WORKER_TIMEOUT = 600  # s to finish logging once training is over
+EPOCH_BLOCK = 20  # epochs per message: few MLflow calls, still live curves
+Curves = dict[str, list[list[float]]]  # metric -> per epoch -> per seed
+
+
+@dataclass(frozen=True)
+class Open:
+    experiment: str
+    variant: str
+    stage: str
+    params: dict
+    seeds: list[int]
+
+
+@dataclass(frozen=True)
+class Epochs:
+    first_epoch: int
+    curves: Curves
+
+
+@dataclass(frozen=True)
+class Trained:
+    history: str
+    scores: str
+    rest: Epochs | None = None  # the epochs not sent yet
+
+
+@dataclass(frozen=True)
+class Finished:
+    models_dir: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: str
+
+
+@dataclass(frozen=True)
+class Killed:
+    pass
+
+
+Message = Open | Epochs | Trained | Finished | Failed | Killed
+KINDS = {kind.__name__: kind for kind in (Open, Epochs, Trained, Finished, Failed, Killed)}
+
+
+def encode(message: Message) -> str:
+    return json.dumps({"kind": type(message).__name__, **asdict(message)}) + "\n"
+
+
+def decode(line: str) -> Message:
+    """A message from its JSON line; an empty line (end of input) is Killed."""
+    if not line:
+        return Killed()
+    fields = json.loads(line)
+    kind = KINDS[fields.pop("kind")]
+    if kind is Trained and fields["rest"] is not None:
+        fields["rest"] = Epochs(**fields["rest"])
+    return kind(**fields)
+
+
+# --- the stage's end ---------------------------------------------------------
+
+
+@dataclass
+class TrainLog:
+    """The stage's handle on the worker and its runs.
+
+    Entering starts the worker and opens the runs; ``epoch``, ``trained`` and
+    ``finish`` hand it what training produced; leaving on an exception ends
+    the runs KILLED (Ctrl-C, SIGTERM) or FAILED. Messages go out from a
+    thread, so training never waits on a slow worker.
+    """
+
+    opening: Open
+    block: list[dict[str, list[float]]] = field(default_factory=list)
+    first_epoch: int = 1
+    waited: bool = False
+
+    def __enter__(self) -> TrainLog:
+        self.errors = tempfile.TemporaryFile("w+")
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "bnlab.tracking.train_log"],
+            stdin=subprocess.PIPE,
+            stderr=self.errors,
+            text=True,
+            start_new_session=True,  # a Ctrl-C at the terminal is the stage's to handle
+        )
+        self.outbox: queue.Queue[str | None] = queue.Queue()
+        self.writer = threading.Thread(target=self._write_all, daemon=True)
+        self.writer.start()
+        self._send(self.opening)
+        return self
+
+    def _write_all(self) -> None:
+        pipe = self.worker.stdin
+        while (line := self.outbox.get()) is not None:
+            # A worker that stopped early gets nothing more; _wait reports why.
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                pipe.write(line)
+                pipe.flush()
+        with contextlib.suppress(BrokenPipeError):
+            pipe.close()
+
+    def _send(self, message: Message) -> None:
+        self.outbox.put(encode(message))
+
+    def _wait(self) -> None:
+        if self.waited:
+            return
+        self.waited = True
+        self.outbox.put(None)
+        self.writer.join(timeout=WORKER_TIMEOUT)
+        status = self.worker.wait(timeout=WORKER_TIMEOUT)
+        self.errors.seek(0)
+        error = self.errors.read().strip().splitlines()
+        self.errors.close()
+        if status != 0:
+            reason = error[-1] if error else f"exit status {status}"
+            raise BnlabError(f"MLflow logging failed: {reason}")
+
+    def epoch(self, epoch: int, values: dict) -> None:
+        """Buffer an epoch's per-seed values; send them in blocks of EPOCH_BLOCK."""
+        if not self.block:
+            self.first_epoch = epoch
+        self.block.append({name: v.tolist() for name, v in values.items()})
+        if len(self.block) == EPOCH_BLOCK:
+            self._send(self._take_block())
+
+    def _take_block(self) -> Epochs:
+        curves = {name: [epoch[name] for epoch in self.block] for name in self.block[0]}
+        self.block = []
+        return Epochs(self.first_epoch, curves)
+
+    def trained(self, history: Path, scores: Path) -> None:
+        """Have the history and scores logged while the stage goes on; the epochs
+        not sent yet go with them, one MLflow call per seed for both."""
+        rest = self._take_block() if self.block else None
+        self._send(Trained(str(history), str(scores), rest))
+
+    def finish(self, models_dir: Path) -> None:
+        """Log the models, end the runs FINISHED."""
+        self._send(Finished(str(models_dir)))
+        self._wait()
+
+    def __exit__(self, kind, exc, traceback) -> None:
+        if exc is None:
+            return
+        if isinstance(exc, KeyboardInterrupt | Terminated):
+            self._send(Killed())
+        else:
+            self._send(Failed(f"{kind.__name__}: {exc}"[:5000]))
+        with contextlib.suppress(BnlabError):  # the training's own error is the one to report
+            self._wait()
+
+
+# --- the worker's end --------------------------------------------------------
+
+
+def _seed_curves(block: Epochs | None, index: int) -> dict[str, list[float]]:
+    """The seed at ``index``'s share of a block of epochs (none: empty)."""
+    if block is None:
+        return {}
+    return {metric: [epoch[index] for epoch in values] for metric, values in block.curves.items()}
+
+
+def serve(stdin) -> None:
+    # Here, not at the top: the stage imports this module and must not load MLflow.
+    from bnlab.analysis import epochs_to_threshold
+    from bnlab.files.history import METRICS, read_history
+    from bnlab.files.scores import read_scores
+    from bnlab.tracking.store import (
+        SCORES_TAG,
+        Tracker,
+        VariantRun,
+        context_tags,
+        describe,
+        file_md5,
+        flatten,
+    )
+
+    opening = decode(stdin.readline())
+    tracker = Tracker(opening.experiment)
+    tags = context_tags(opening.stage, opening.variant)
+    run = VariantRun(tracker, opening.variant, tags, flatten(opening.params), opening.seeds)
+    seed_runs = list(run.seed_runs.values())
+
+    def log_results(message: Trained) -> None:
+        history, scores = read_history(message.history), read_scores(message.scores)
+        first = message.rest.first_epoch if message.rest else 1
+        reached = zip(history.seeds, history.curves["val_accuracy"], strict=True)
+        for index, (seed, curve) in enumerate(reached):
+            final = dict(scores[seed])
+            epochs = epochs_to_threshold(curve)
+            if epochs is not None:
+                final["epochs_to_80"] = epochs
+            tracker.log_run(seed_runs[index], _seed_curves(message.rest, index), final, first)
+        # The variant's run carries the mean over seeds of every per-epoch curve.
+        tracker.log_run(run.run_id, {m: history.mean(m).tolist() for m in METRICS}, {})
+        tracker.log_artifacts(run.run_id, [Path(message.history)], "history")
+        tracker.log_artifacts(run.run_id, [Path(message.scores)], "evaluation")
+        tracker.client.set_tag(run.run_id, SCORES_TAG, file_md5(message.scores))
+
+    try:
+        while isinstance(message := decode(stdin.readline()), Epochs | Trained):
+            if isinstance(message, Epochs):
+                for index, run_id in enumerate(seed_runs):
+                    curves = _seed_curves(message, index)
+                    tracker.log_run(run_id, curves, {}, message.first_epoch)
+            else:
+                log_results(message)
+        if isinstance(message, Finished):
+            tracker.log_folder(run.run_id, Path(message.models_dir), "models")
+    except BaseException as exc:
+        run.end("FAILED", describe(exc))
+        raise
+    if isinstance(message, Failed):
+        run.end("FAILED", message.error)
+    else:
+        run.end("FINISHED" if isinstance(message, Finished) else "KILLED")
+
+
+def main() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        serve(sys.stdin)
+    except Exception as exc:  # the process boundary: the stage reports this line
+        print(f"{type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    from bnlab.runtime.exit import exit_now
+
+    exit_now(main())
