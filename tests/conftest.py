@@ -12,8 +12,9 @@ from tests.e2e import shrink
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def default_params_dict() -> dict:
+    """A fresh copy for each test: tests change it."""
     return yaml.safe_load((ROOT / "params.yaml").read_text())
 
 

@@ -81,7 +81,7 @@ def test_every_stage_declares_every_project_file_its_processes_import(repo, firs
     imported = imported_by_stage(repo)
     lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
     assert set(imported) == set(lock), "every stage ran a bnlab process"
-    assert any("run_worker.py" in f for f in imported["train@bn_after"]), "the worker is seen"
+    assert "src/bnlab/tracking/train_log.py" in imported["train@bn_after"], "the worker is seen"
     for stage, files in imported.items():
         declared = declared_code(repo, lock[stage]["deps"])
         assert files - declared == set(), f"{stage} imports files it does not declare"
