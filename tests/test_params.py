@@ -151,8 +151,9 @@ def _mutations(params: dict):
 
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
-def test_any_mutated_params_validate_or_fail_cleanly(default_params_dict, data):
-    params = copy.deepcopy(default_params_dict)
+def test_any_mutated_params_validate_or_fail_cleanly(data):
+    # Read here, not from the per-test fixture: one example must not see another's changes.
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
     for (section, key), value in data.draw(_mutations(params)):
         params[section][key] = value
     _validate_or_clean_error(params)
