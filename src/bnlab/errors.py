@@ -15,3 +15,8 @@ class DataError(BnlabError):
 
 class Terminated(BaseException):
     """The process got SIGTERM; raised so that open MLflow runs end KILLED."""
+
+
+def describe(exc: BaseException) -> str:
+    """An exception in one string, as a failed MLflow run keeps it in its ``error`` tag."""
+    return f"{type(exc).__name__}: {exc}"[:5000]

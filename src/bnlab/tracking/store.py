@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from bnlab.errors import Terminated
+from bnlab.errors import Terminated, describe
 from bnlab.runtime.imports import skipping
 
 # MLflow's pandas dataset support (guarded by MLflow itself) is unused here.
@@ -107,11 +107,6 @@ def context_tags(stage: str, variant: str) -> dict[str, str]:
     if commit:
         tags["mlflow.source.git.commit"] = commit
     return tags
-
-
-def describe(exc: BaseException) -> str:
-    """An exception as the ``error`` tag of the run it ended."""
-    return f"{type(exc).__name__}: {exc}"[:5000]
 
 
 @contextmanager

@@ -36,7 +36,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bnlab.errors import BnlabError, Terminated
+from bnlab.errors import BnlabError, Terminated, describe
 
 WORKER_TIMEOUT = 600  # s to finish logging once training is over
 EPOCH_BLOCK = 20  # epochs per message: few MLflow calls, still live curves
@@ -189,7 +189,7 @@ class TrainLog:
         if isinstance(exc, KeyboardInterrupt | Terminated):
             self._send(Killed())
         else:
-            self._send(Failed(f"{kind.__name__}: {exc}"[:5000]))
+            self._send(Failed(describe(exc)))
         with contextlib.suppress(BnlabError):  # the training's own error is the one to report
             self._wait()
 
@@ -214,7 +214,6 @@ def serve(stdin) -> None:
         Tracker,
         VariantRun,
         context_tags,
-        describe,
         file_md5,
         flatten,
     )
@@ -268,7 +267,7 @@ def main() -> int:
     try:
         serve(sys.stdin)
     except Exception as exc:  # the process boundary: the stage reports this line
-        print(f"{type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+        print(describe(exc).splitlines()[0], file=sys.stderr)
         return 1
     return 0
 
