@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bnlab.files import variant_file
 from bnlab.files.history import History, read_history
+from bnlab.params import load_variant_config
 from bnlab.tracking.train_log import EPOCH_BLOCK, Epochs, Finished, Open, Trained, encode, serve
 
 
@@ -37,8 +38,11 @@ def messages(variant: str, history: History) -> str:
             "bench",
             variant,
             f"train@{variant}",
-            {"train": {"epochs": history.n_epochs}},
+            load_variant_config(variant_file("configs", variant, ".json")).model_dump(
+                exclude={"variant"}
+            ),
             list(history.seeds),
+            {"train": "data/prepared/train.csv", "test": "data/prepared/test.csv"},
         )
     ]
     sent += streamed

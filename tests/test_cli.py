@@ -135,21 +135,34 @@ def test_a_failed_training_ends_its_mlflow_runs_failed_with_the_error(tmp_path, 
     assert all("FileExistsError: [Errno 17]" in r.data.tags["error"] for r in runs)
 
 
-def test_training_reports_an_unusable_mlflow_store_in_one_line(tmp_path, tiny_params_dict):
+@pytest.mark.parametrize(
+    ("store", "problem"),
+    [
+        ("sqlite:///{tmp}/params.yaml/m.db", "no folder {tmp}/params.yaml"),  # inside a file
+        ("sqlite:///{tmp}/params.yaml", "not an SQLite database"),
+        ("http://127.0.0.1:9", "cannot be reached ([Errno 111] Connection refused)"),
+    ],
+)
+def test_an_unusable_mlflow_store_is_reported_in_one_line_before_training(
+    tmp_path, tiny_params_dict, store, problem
+):
     _prepare(tmp_path, tiny_params_dict)
+    uri = store.format(tmp=tmp_path)
     result = subprocess.run(
         [sys.executable, "-m", "bnlab", *TRAIN_BN_AFTER],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=120,
-        # a store inside a file: it cannot be created
-        env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/params.yaml/m.db"},
+        env={**os.environ, "MLFLOW_TRACKING_URI": uri},
     )
     assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert lines[0].startswith("bnlab train: error: MLflow logging failed: ")
+    assert result.stdout == ""  # not a line of training
+    assert result.stderr.splitlines() == [
+        f"bnlab train: error: MLflow store {uri}: {problem.format(tmp=tmp_path)}; "
+        + result.stderr.split("; ", 1)[1].rstrip("\n")
+    ]
+    assert not (tmp_path / "history.csv").exists()
 
 
 def test_seed_runs_get_every_epoch_in_blocks_as_history_has_it(tmp_path, tiny_params_dict):

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from bnlab.errors import Terminated
-from bnlab.tracking.store import (
-    SCORES_TAG,
-    Tracker,
-    VariantRun,
-    file_md5,
-    flatten,
-    repo_root,
-    tracking_uri,
-)
+from bnlab.tracking.lineage import context_tags, file_md5
+from bnlab.tracking.location import StoreError, check_store, repo_root, tracking_uri
+from bnlab.tracking.store import OWNER_TAG, SCORES_TAG, Tracker, VariantRun, flatten
 
 
 @pytest.fixture
@@ -141,3 +138,53 @@ def test_a_run_that_did_not_finish_is_not_found(tracker, tmp_path):
         tracker.client.set_tag(run.run_id, SCORES_TAG, file_md5(scores))
         raise KeyboardInterrupt
     assert tracker.find_variant_run("bn_after", scores) is None
+
+
+def test_a_file_that_is_not_sqlite_is_refused_naming_uri_and_remedy(tmp_path):
+    (tmp_path / "mlflow.db").write_text("not a database\n")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    with pytest.raises(StoreError) as error:
+        check_store(uri, "bn-circles")
+    assert str(error.value) == (
+        f"MLflow store {uri}: not an SQLite database; move {tmp_path / 'mlflow.db'} aside "
+        "(a new store is made in its place) or restore it"
+    )
+
+
+def test_a_new_or_existing_sqlite_store_passes(tracker, tmp_path):
+    check_store(tracker.uri, "bn-circles")  # the tracker made it
+    check_store(f"sqlite:///{tmp_path / 'new.db'}", "bn-circles")
+
+
+def test_a_server_nobody_listens_on_is_refused_at_once():
+    with pytest.raises(StoreError, match=r"^MLflow store http://127.0.0.1:9: cannot be reached"):
+        check_store("http://127.0.0.1:9", "bn-circles")
+
+
+def test_a_run_whose_process_died_is_ended_failed_and_a_live_ones_is_not(tracker):
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    host = tracker.owner.split(":")[0]
+    orphan = tracker.client.create_run(
+        tracker.experiment_id, tags={OWNER_TAG: f"{host}:{dead}"}
+    ).info.run_id
+    live = tracker.start_run("bn_after", {})
+    assert tracker.end_orphans() == [orphan]
+    assert _status(tracker, orphan) == "FAILED"
+    assert _status(tracker, live) == "RUNNING"
+
+
+def test_context_tags_name_the_stage_the_experiment_and_the_parent(monkeypatch):
+    monkeypatch.setenv("DVC_EXP_NAME", "exp-1")
+    monkeypatch.setenv("DVC_EXP_BASELINE_REV", "abc123")
+    monkeypatch.setenv("MLFLOW_RUN_ID", "parent")
+    tags = context_tags("train@bn_after", "bn_after")
+    assert tags["mlflow.source.name"] == "bnlab train@bn_after"
+    assert tags["mlflow.source.type"] == "LOCAL"
+    assert tags["dvc.exp_name"] == "exp-1" and tags["dvc.exp_baseline_rev"] == "abc123"
+    assert tags["mlflow.parentRunId"] == "parent"
+    assert tags["mlflow.user"]

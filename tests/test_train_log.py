@@ -4,13 +4,22 @@ messages the stage sends, against a real SQLite store in a temporary folder."""
 from __future__ import annotations
 
 import io
+from importlib.metadata import version
+from pathlib import Path
 
+import mlflow
+import numpy as np
 import pytest
 from mlflow import MlflowClient
 
+from bnlab.files.dataset import Dataset, write_csv
 from bnlab.files.history import write_history
 from bnlab.files.scores import write_scores
-from bnlab.tracking.store import SCORES_TAG, file_md5
+from bnlab.model.plan import build_model
+from bnlab.model.saved import model_path, save_model
+from bnlab.params import load_params, variant_config
+from bnlab.tracking.lineage import file_md5
+from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG, SCORES_TAG
 from bnlab.tracking.train_log import (
     Epochs,
     Failed,
@@ -24,7 +33,15 @@ from bnlab.tracking.train_log import (
 )
 
 SEEDS = [0, 1]
-OPEN = Open("bn-circles", "bn_after", "train@bn_after", {"bn": {"momentum": 0.9}}, SEEDS)
+CONFIG = variant_config(load_params(Path(__file__).parents[1] / "params.yaml"), "bn_after")
+OPEN = Open(
+    "bn-circles",
+    "bn_after",
+    "train@bn_after",
+    CONFIG.model_dump(exclude={"variant"}),
+    SEEDS,
+    {"train": "train.csv", "test": "test.csv"},
+)
 
 
 @pytest.mark.parametrize(
@@ -72,11 +89,22 @@ def _files(folder):
     }
     write_scores(folder / "s.csv", scores)
     (folder / "models").mkdir()
-    (folder / "models" / "seed_000.keras").write_bytes(b"model")
+    for seed in SEEDS:
+        model = build_model(CONFIG.placement, CONFIG.model, CONFIG.bn)
+        save_model(model, model_path(folder / "models", seed))
     return str(folder / "h.csv"), str(folder / "s.csv")
 
 
-def test_a_finished_training_logs_curves_scores_tag_and_models(store, tmp_path):
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    """The train and test files OPEN names, in the working directory."""
+    monkeypatch.chdir(tmp_path)
+    rows = np.random.default_rng(0)
+    for name in ("train", "test"):
+        write_csv(Dataset(rows.normal(size=(8, 2)), rows.integers(0, 2, 8)), f"{name}.csv")
+
+
+def test_a_finished_training_logs_curves_scores_tag_and_models(store, data, tmp_path):
     history, scores = _files(tmp_path)
     sent = [
         OPEN,
@@ -93,20 +121,47 @@ def test_a_finished_training_logs_curves_scores_tag_and_models(store, tmp_path):
     }
     parent = runs["bn_after"]
     assert parent.data.tags[SCORES_TAG] == file_md5(scores)
-    assert parent.data.params["bn.momentum"] == "0.9"
+    assert parent.data.params["bn.momentum"] == "0.99"
     steps = store.get_metric_history(runs["bn_after-seed-1"].info.run_id, "val_accuracy")
     assert [(m.step, m.value) for m in steps] == [(1, 0.6), (2, 0.9)]
     assert runs["bn_after-seed-0"].data.metrics["epochs_to_80"] == 2
     assert runs["bn_after-seed-0"].data.metrics["test_accuracy"] == 0.88
     logged = {a.path for a in store.list_artifacts(parent.info.run_id)}
     assert logged == {"history", "evaluation", "models"}
+    assert parent.data.tags[DESCRIPTION_TAG].startswith("Dense(50, relu) -> BatchNormalization")
+    for run in runs.values():
+        inputs = {i.dataset.name: i.dataset.digest for i in run.inputs.dataset_inputs}
+        assert inputs == {"train": file_md5("train.csv"), "test": file_md5("test.csv")}
+        assert run.data.tags["mlflow.source.name"] == "bnlab train@bn_after"
+
+
+def test_the_median_seed_is_a_logged_keras_model_with_its_metrics(store, data, tmp_path):
+    history, scores = _files(tmp_path)
+    sent = [OPEN, Trained(history, scores), Finished(str(tmp_path / "models"))]
+    serve(io.StringIO("".join(encode(m) for m in sent)))
+    runs = _runs(store)
+    model = store.get_logged_model(runs["bn_after"].data.tags[MODEL_TAG])
+    # Both seeds score 0.88: the first is the median's representative.
+    assert model.source_run_id == runs["bn_after-seed-0"].info.run_id
+    assert model.status == "READY" and model.tags["variant"] == "bn_after"
+    assert {m.key: m.value for m in model.metrics}["test_accuracy"] == 0.88
+    assert model.params["bn.momentum"] == "0.99"
+    loaded = mlflow.pyfunc.load_model(f"models:/{model.model_id}")
+    assert loaded.metadata.get_input_schema().inputs[0].shape == (-1, 2)
+    assert loaded.metadata.flavors["keras"]
+    requirements = mlflow.artifacts.download_artifacts(
+        f"{model.artifact_location}/requirements.txt", dst_path=str(tmp_path)
+    )
+    pinned = Path(requirements).read_text().split()
+    assert f"keras=={version('keras')}" in pinned
+    assert f"tensorflow-cpu=={version('tensorflow-cpu')}" in pinned
 
 
 @pytest.mark.parametrize(
     ("last", "status"),
     [(Failed("ValueError: nan loss"), "FAILED"), (Killed(), "KILLED"), (None, "KILLED")],
 )
-def test_a_training_that_did_not_finish_ends_every_run_so(store, last, status):
+def test_a_training_that_did_not_finish_ends_every_run_so(store, data, last, status):
     sent = [OPEN, Epochs(1, {"val_accuracy": [[0.5, 0.6]]})]
     sent += [last] if last else []  # None: the stage died, its pipe closed
     serve(io.StringIO("".join(encode(m) for m in sent)))

@@ -34,6 +34,18 @@ def layer_plan(placement: Placement) -> list[str]:
     return [*plan, "output"]
 
 
+def describe_plan(placement: Placement, units: int) -> str:
+    """The layers in words: 'Dense(50, relu) -> BatchNormalization -> Dense(1, sigmoid)'."""
+    words = {
+        "hidden_relu": f"Dense({units}, relu)",
+        "hidden_linear": f"Dense({units})",
+        "bn": "BatchNormalization",
+        "relu": "ReLU",
+        "output": "Dense(1, sigmoid)",
+    }
+    return " -> ".join(words[layer] for layer in layer_plan(placement))
+
+
 def check_bn(placement: Placement, bn: BNParams | None) -> None:
     if placement != "none" and bn is None:
         raise ValueError(f"placement {placement!r} needs BN settings")

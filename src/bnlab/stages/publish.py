@@ -1,17 +1,22 @@
-"""Stage publish: evaluate's statistics, plot's figures and report's summary -> MLflow.
+"""Stage publish: evaluate's statistics, plot's figures and report's summary -> MLflow,
+and each variant's model -> the Model Registry.
 
 The train stage opens each variant's MLflow run and its seeds' child runs and
-logs what training produced (params, per-epoch curves, final per-seed
-scores, history, models). This stage adds what the later stages made:
+logs what training produced (params, datasets, per-epoch curves, final
+per-seed scores, history, models, the median seed's logged model). This
+stage adds what the later stages made:
 
 - to each variant's run, found by the md5 of the scores file it wrote
-  (``Tracker.find_variant_run``): the statistics over seeds (mean, s.d.,
-  95% interval, epochs to 80%) from ``<stats-dir>/<variant>.json`` and that
-  file, its learning-curve figure and the shared figures. A run that already
-  has them is left as it was: it belongs to a training DVC kept cached (the
-  baseline in a ``bn.*`` experiment, say), whose numbers did not change;
-- one run named ``report`` with the summary's numbers, ``summary.md`` and
-  the report's figures.
+  (``Tracker.find_variant_run``): the headline statistics over seeds (mean
+  test accuracy and its 95% interval, mean train accuracy, median epochs to
+  80%) as metrics, all of them in ``<stats-dir>/<variant>.json`` as an
+  artifact, its learning-curve figure and the shared figures. A run that
+  already has them is left as it was: it belongs to a training DVC kept
+  cached (the baseline in a ``bn.*`` experiment, say), whose numbers did not
+  change;
+- its logged model as a version of the registered model named after the
+  experiment, and the aliases (``tracking.registry``);
+- one run named ``report`` with the report's tables and figures as artifacts.
 
 It writes no file: the runs are in MLflow, and no output DVC hashes holds a
 run id. Only train and this stage talk to MLflow, so the store's import and
@@ -26,31 +31,53 @@ from pathlib import Path
 from bnlab.files import read_json, variant_file
 from bnlab.params import load_params
 from bnlab.report import DATASET, FIGURES_DIR, NUMBERS, OVERLAY, SUMMARY, learning_curves
-from bnlab.tracking.store import Tracker, context_tags, flatten
+from bnlab.tracking import registry
+from bnlab.tracking.lineage import context_tags, file_md5
+from bnlab.tracking.store import MODEL_TAG, SCORES_TAG, Tracker, flatten
+
+# The statistics a variant's run shows as metrics (the rest are in its
+# evaluation/<variant>.json): what the runs page compares first.
+HEADLINE = (
+    "test_accuracy.mean",
+    "test_accuracy.ci95_low",
+    "test_accuracy.ci95_high",
+    "train_accuracy.mean",
+    "epochs_to_80.median",
+)
 
 
 def publish_variant(
-    tracker: Tracker, variant: str, scores: Path, stats: Path, figures: list[Path]
+    tracker: Tracker, variant: str, run_id: str, stats: Path, figures: list[Path]
 ) -> str:
     """Log a variant's statistics and figures into its run; say what happened."""
-    run_id = tracker.find_variant_run(variant, scores)
-    if run_id is None:
-        return f"no run of its training in {tracker.uri}; not logging"
     if tracker.has_artifacts(run_id, "figures"):
         return f"already in its run {run_id}"
-    tracker.log_metrics(run_id, flatten(read_json(stats)))
+    numbers = flatten(read_json(stats))
+    tracker.log_metrics(run_id, {key: numbers[key] for key in HEADLINE})
     tracker.log_artifacts(run_id, [stats], "evaluation")
     tracker.log_artifacts(run_id, figures, "figures")
     return f"logged into its run {run_id}"
 
 
-def publish_report(tracker: Tracker, summary: Path, files: list[Path]) -> str:
-    """A run named ``report`` with the summary's numbers and files; returns its id."""
+def register_variant(
+    tracker: Tracker, name: str, variant: str, run_id: str, scores: Path, stats: Path
+) -> tuple[str, str]:
+    """Its model's version of the registered model, and what happened."""
+    run = tracker.client.get_run(run_id)
+    params = {k: v for k, v in run.data.params.items() if not k.startswith(("data.", "split."))}
+    tags = {
+        SCORES_TAG: file_md5(scores),
+        registry.MEAN_TAG: str(read_json(stats)["test_accuracy"]["mean"]),
+        **params,
+    }
+    version, new = registry.register(tracker.client, name, variant, run.data.tags[MODEL_TAG], tags)
+    return version, f"{'registered' if new else 'already'} {name} version {version}"
+
+
+def publish_report(tracker: Tracker, files: list[Path]) -> str:
+    """A run named ``report`` with the report's files as artifacts; returns its id."""
     run_id = tracker.start_run("report", context_tags("report", "all"))
     with tracker.running(run_id):
-        metrics = read_json(summary)
-        numbers = {k: v for k, v in flatten(metrics).items() if isinstance(v, int | float)}
-        tracker.log_metrics(run_id, numbers)
         tracker.log_artifacts(run_id, files, "report")
     return run_id
 
@@ -64,18 +91,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report-dir", required=True, help="report's summary.md and figures")
     args = parser.parse_args(argv)
     params = load_params(args.params)
-    tracker = Tracker(params.mlflow.experiment)
+    name = params.mlflow.experiment
+    tracker = Tracker(name)
+    registry.ensure_registered_model(tracker.client, name)
     figures, report = Path(args.figures_dir), Path(args.report_dir)
     shared = [figures / DATASET, figures / OVERLAY]
+    versions, means = {}, {}
     for variant in params.variants:
-        said = publish_variant(
-            tracker,
-            variant,
-            variant_file(args.scores_dir, variant),
-            variant_file(args.stats_dir, variant, ".json"),
-            [figures / learning_curves(variant), *shared],
+        scores = variant_file(args.scores_dir, variant)
+        stats = variant_file(args.stats_dir, variant, ".json")
+        run_id = tracker.find_variant_run(variant, scores)
+        if run_id is None:
+            print(f"publish {variant}: no run of its training in {tracker.uri}; not logging")
+            continue
+        figures_of = [figures / learning_curves(variant), *shared]
+        said = publish_variant(tracker, variant, run_id, stats, figures_of)
+        versions[variant], registered = register_variant(
+            tracker, name, variant, run_id, scores, stats
         )
-        print(f"publish {variant}: {said}", flush=True)
-    files = [report / SUMMARY, *sorted((report / FIGURES_DIR).glob("*.png"))]
-    run_id = publish_report(tracker, report / NUMBERS, files)
+        means[variant] = read_json(stats)["test_accuracy"]["mean"]
+        print(f"publish {variant}: {said}; {registered}", flush=True)
+    if versions and registry.owns_aliases():
+        best = max(means, key=means.get)
+        registry.set_aliases(tracker.client, name, versions, best)
+        print(f"publish: aliases {', '.join(versions)} and {registry.BEST} ({best})")
+    elif versions:
+        print("publish: a DVC experiment; the aliases stay with the workspace's study")
+    files = [report / SUMMARY, report / NUMBERS, *sorted((report / FIGURES_DIR).glob("*.png"))]
+    run_id = publish_report(tracker, files)
     print(f"publish: report run {run_id}", flush=True)

@@ -21,6 +21,7 @@ from bnlab.files.history import write_history
 from bnlab.files.scores import write_scores
 from bnlab.params import load_params, load_variant_config
 from bnlab.runtime.imports import skipping
+from bnlab.tracking.location import check_store, repo_root, tracking_uri
 from bnlab.tracking.train_log import Open, TrainLog
 
 
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     params = load_params(args.params)
     train, test = read_csv(args.train), read_csv(args.test)
     seeds = config.train.seed_list()
+    check_store(tracking_uri(repo_root()), params.mlflow.experiment)
     opening = Open(
         experiment=params.mlflow.experiment,
         variant=config.variant,
@@ -49,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
             **config.model_dump(exclude={"variant"}),
         },
         seeds=seeds,
+        datasets={"train": args.train, "test": args.test},
     )
     with TrainLog(opening) as log:
         # TensorFlow loads here, while the worker loads MLflow; Keras' optional

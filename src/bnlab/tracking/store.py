@@ -1,10 +1,4 @@
-"""The MLflow store and the runs bnlab keeps in it.
-
-Store: ``MLFLOW_TRACKING_URI`` when set (e.g. a tracking server backed by
-PostgreSQL), else the SQLite file ``mlflow.db`` at the repository root with
-artifacts in ``mlartifacts/`` beside it. The root is ``DVC_ROOT`` when DVC
-runs the stage, so experiments that DVC runs in temporary copies of the
-repository (``dvc exp run --queue``) log into the repository's own store.
+"""The runs bnlab keeps in the MLflow store (``location`` says which store).
 
 Runs: one per variant per execution of its training, named after the
 variant, with a child run per seed. The train stage creates them and tags the
@@ -13,54 +7,45 @@ publish stage finds the run by that tag to add the aggregates, figures and
 report, so no run id is part of an output DVC hashes. A run never stays
 RUNNING: an exception ends it FAILED (the error in the ``error`` tag), an
 interrupt (SIGINT, or SIGTERM turned into :class:`Terminated` by the CLI)
-KILLED.
+KILLED. A run whose process died without ending it (the store went away
+mid-run) is ended FAILED by the next process that opens the store.
 """
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
-import subprocess
+import socket
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param
+from mlflow.exceptions import MlflowException
+
 from bnlab.errors import Terminated, describe
-from bnlab.runtime.imports import skipping
+from bnlab.tracking.lineage import file_md5
+from bnlab.tracking.location import (
+    ARTIFACTS_DIR,
+    STORE_FILE,
+    check_store,
+    give_up_early,
+    repo_root,
+    tracking_uri,
+)
 
-# MLflow's pandas dataset support (guarded by MLflow itself) is unused here.
-with skipping("pandas"):
-    from mlflow import MlflowClient
-    from mlflow.entities import Metric, Param
-    from mlflow.exceptions import MlflowException
-
-STORE_FILE = "mlflow.db"
-ARTIFACTS_DIR = "mlartifacts"
 MAX_BATCH = 1000  # MLflow's limit on metrics per log_batch call
 # On a variant's run: the md5 of the scores file its training wrote. Same
 # params and code give the same file, so it names what the run produced.
 SCORES_TAG = "bnlab.scores_md5"
-
-
-def file_md5(path: str | Path) -> str:
-    """The md5 of a file's bytes, as DVC records it for a file in dvc.lock."""
-    return hashlib.md5(Path(path).read_bytes()).hexdigest()
-
-
-def repo_root() -> Path:
-    if os.environ.get("DVC_ROOT"):
-        return Path(os.environ["DVC_ROOT"])
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / ".dvc").is_dir():
-            return folder
-    return here
-
-
-def tracking_uri(root: Path) -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / STORE_FILE}"
+# On a variant's run: the logged model of its representative seed.
+MODEL_TAG = "bnlab.model_id"
+DESCRIPTION_TAG = "mlflow.note.content"  # the run's description in the UI
+# On every run: host:pid of the process that ends it, so that a later process
+# can tell a run that is still going from one whose process died.
+OWNER_TAG = "bnlab.owner"
 
 
 @contextmanager
@@ -86,29 +71,6 @@ def flatten(nested: Mapping, prefix: str = "") -> dict[str, object]:
     return flat
 
 
-def _git_commit(root: Path) -> str | None:
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
-        )
-    except OSError:
-        return None
-    if result.returncode != 0:
-        return None
-    return result.stdout.strip() or None
-
-
-def context_tags(stage: str, variant: str) -> dict[str, str]:
-    """Tags that say where a run came from: variant, DVC stage and experiment, git commit."""
-    tags = {"variant": variant, "dvc.stage": stage}
-    if os.environ.get("DVC_EXP_NAME"):
-        tags["dvc.exp_name"] = os.environ["DVC_EXP_NAME"]
-    commit = _git_commit(Path.cwd())
-    if commit:
-        tags["mlflow.source.git.commit"] = commit
-    return tags
-
-
 @contextmanager
 def ending(end: Callable[[str, str | None], None]) -> Iterator[None]:
     """Call ``end(status, error)`` as the block ends: FINISHED, KILLED on an
@@ -125,18 +87,31 @@ def ending(end: Callable[[str, str | None], None]) -> Iterator[None]:
         end("FINISHED", None)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 class Tracker:
     """An MLflow client bound to this repository's store and one experiment."""
 
     def __init__(self, experiment: str, root: Path | None = None):
         self.root = root or repo_root()
         self.uri = tracking_uri(self.root)
+        give_up_early()
+        check_store(self.uri, experiment)
         # Several stages may open a store that does not exist yet (parallel
         # queued experiments). MlflowClient creates the tables when it is
         # made, so one process at a time makes it and the experiment.
         with _store_lock(self.root, self.uri):
             self.client = MlflowClient(tracking_uri=self.uri)
             self.experiment_id = self._experiment_id(experiment)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
 
     def find_variant_run(self, variant: str, scores: Path) -> str | None:
         """The FINISHED run of ``variant``'s training that wrote ``scores``, or None.
@@ -166,6 +141,9 @@ class Tracker:
         return min(found, key=rank).info.run_id
 
     def _experiment_id(self, name: str) -> str:
+        parent = os.environ.get("MLFLOW_RUN_ID")
+        if parent:  # under `mlflow run`: the experiment of its run, for ours to nest under
+            return self.client.get_run(parent).info.experiment_id
         experiment = self.client.get_experiment_by_name(name)
         if experiment is not None:
             return experiment.experiment_id
@@ -178,8 +156,24 @@ class Tracker:
             return self.client.get_experiment_by_name(name).experiment_id
 
     def start_run(self, name: str, tags: Mapping[str, str]) -> str:
-        run = self.client.create_run(self.experiment_id, run_name=name, tags=dict(tags))
+        tags = {**tags, OWNER_TAG: self.owner}
+        run = self.client.create_run(self.experiment_id, run_name=name, tags=tags)
         return run.info.run_id
+
+    def end_orphans(self) -> list[str]:
+        """End FAILED the RUNNING runs of this host whose process has died; their ids."""
+        host = self.owner.split(":")[0]
+        running = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=f"attributes.status = 'RUNNING' and tags.`{OWNER_TAG}` LIKE '{host}:%'",
+        )
+        ended = []
+        for run in running:
+            pid = int(run.data.tags[OWNER_TAG].rsplit(":", 1)[1])
+            if not _alive(pid):
+                self.end_run(run.info.run_id, "FAILED", "its process ended without ending it")
+                ended.append(run.info.run_id)
+        return ended
 
     def end_run(self, run_id: str, status: str, error: str | None = None) -> None:
         """End a run with an MLflow status; a FAILED run keeps its error as a tag."""
@@ -232,7 +226,7 @@ class Tracker:
 
 class VariantRun:
     """A variant's run (named after the variant) and one child run per seed, all
-    RUNNING, with their params, until ``end``."""
+    RUNNING, with their params and dataset inputs, until ``end``."""
 
     def __init__(
         self,
@@ -241,17 +235,20 @@ class VariantRun:
         tags: Mapping[str, str],
         params: Mapping[str, object],
         seeds: list[int],
+        datasets: Sequence = (),
     ):
         self.tracker = tracker
         self.run_id = tracker.start_run(variant, tags)
         self.seed_runs: dict[int, str] = {}
         with ending(self._end_if_failed):
             tracker.log_params(self.run_id, params)
+            tracker.client.log_inputs(self.run_id, datasets=list(datasets))
             for seed in seeds:
                 child_tags = {**tags, "seed": str(seed), "mlflow.parentRunId": self.run_id}
                 child = tracker.start_run(f"{variant}-seed-{seed}", child_tags)
                 self.seed_runs[seed] = child
                 tracker.log_params(child, {**params, "seed": seed})
+                tracker.client.log_inputs(child, datasets=list(datasets))
 
     def _end_if_failed(self, status: str, error: str | None) -> None:
         if status != "FINISHED":

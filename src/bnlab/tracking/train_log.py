@@ -25,9 +25,11 @@ This module must not import MLflow at its top: the stage imports it too.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import logging
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -37,8 +39,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bnlab.errors import BnlabError, Terminated, describe
+from bnlab.tracking.location import StoreError, repo_root, tracking_uri
 
 WORKER_TIMEOUT = 600  # s to finish logging once training is over
+MODELS_MODULE = "bnlab.tracking.models"  # loads Keras: the worker's, when training is over
 EPOCH_BLOCK = 20  # epochs per message: few MLflow calls, still live curves
 Curves = dict[str, list[list[float]]]  # metric -> per epoch -> per seed
 
@@ -50,6 +54,7 @@ class Open:
     stage: str
     params: dict
     seeds: list[int]
+    datasets: dict[str, str]  # context (train, test) -> DVC path
 
 
 @dataclass(frozen=True)
@@ -160,7 +165,12 @@ class TrainLog:
             raise BnlabError(f"MLflow logging failed: {reason}")
 
     def epoch(self, epoch: int, values: dict) -> None:
-        """Buffer an epoch's per-seed values; send them in blocks of EPOCH_BLOCK."""
+        """Buffer an epoch's per-seed values; send them in blocks of EPOCH_BLOCK.
+
+        A worker that has stopped (its store went away) stops training here,
+        with the worker's reason, rather than after the last epoch."""
+        if self.worker.poll() is not None:
+            self._wait()
         if not self.block:
             self.first_epoch = epoch
         self.block.append({name: v.tolist() for name, v in values.items()})
@@ -206,23 +216,33 @@ def _seed_curves(block: Epochs | None, index: int) -> dict[str, list[float]]:
 
 def serve(stdin) -> None:
     # Here, not at the top: the stage imports this module and must not load MLflow.
-    from bnlab.analysis import epochs_to_threshold
+    from bnlab.analysis import epochs_to_threshold, representative_seed
+    from bnlab.files.dataset import read_csv
     from bnlab.files.history import METRICS, read_history
     from bnlab.files.scores import read_scores
+    from bnlab.tracking.lineage import context_tags, dataset_inputs, file_md5
     from bnlab.tracking.store import (
+        DESCRIPTION_TAG,
+        MODEL_TAG,
         SCORES_TAG,
         Tracker,
         VariantRun,
-        context_tags,
-        file_md5,
         flatten,
     )
 
     opening = decode(stdin.readline())
+    # Keras loads on this process's core while the stage trains on the other,
+    # so that logging the model once training is over does not wait for it.
+    loading = threading.Thread(target=importlib.import_module, args=("keras",))
+    loading.start()
     tracker = Tracker(opening.experiment)
+    tracker.end_orphans()
     tags = context_tags(opening.stage, opening.variant)
-    run = VariantRun(tracker, opening.variant, tags, flatten(opening.params), opening.seeds)
+    datasets = dataset_inputs(opening.datasets)
+    params = flatten(opening.params)
+    run = VariantRun(tracker, opening.variant, tags, params, opening.seeds, datasets)
     seed_runs = list(run.seed_runs.values())
+    chosen: list[int] = []  # the seed whose model is logged (see log_model)
 
     def log_results(message: Trained) -> None:
         history, scores = read_history(message.history), read_scores(message.scores)
@@ -239,6 +259,28 @@ def serve(stdin) -> None:
         tracker.log_artifacts(run.run_id, [Path(message.history)], "history")
         tracker.log_artifacts(run.run_id, [Path(message.scores)], "evaluation")
         tracker.client.set_tag(run.run_id, SCORES_TAG, file_md5(message.scores))
+        chosen.append(representative_seed(scores))
+
+    def log_model(models_dir: Path) -> None:
+        """Every seed's .keras file as an artifact of the variant's run, and the
+        representative seed's (the one whose boundary the report draws) as a
+        logged model of its child run: logging every seed's would cost more
+        than training them (the README's speed section has the figures)."""
+        tracker.log_folder(run.run_id, models_dir, "models")
+        loading.join()
+        models = importlib.import_module(MODELS_MODULE)
+        seed = chosen[0]
+        model_id = models.log_keras_model(
+            tracker.uri,
+            tracker.experiment_id,
+            run.seed_runs[seed],
+            models.model_path(models_dir, seed),
+            name=f"{opening.variant}-seed-{seed}",
+            example=read_csv(opening.datasets["test"]).features,
+            tags={"variant": opening.variant, "seed": str(seed)},
+        )
+        tracker.client.set_tag(run.run_id, MODEL_TAG, model_id)
+        tracker.client.set_tag(run.run_id, DESCRIPTION_TAG, models.describe(opening.params))
 
     try:
         while isinstance(message := decode(stdin.readline()), Epochs | Trained):
@@ -249,9 +291,11 @@ def serve(stdin) -> None:
             else:
                 log_results(message)
         if isinstance(message, Finished):
-            tracker.log_folder(run.run_id, Path(message.models_dir), "models")
+            log_model(Path(message.models_dir))
     except BaseException as exc:
-        run.end("FAILED", describe(exc))
+        # The store may be what failed: one try at ending the runs, not one per run.
+        with contextlib.suppress(Exception):
+            run.end("FAILED", describe(exc))
         raise
     if isinstance(message, Failed):
         run.end("FAILED", message.error)
@@ -266,10 +310,30 @@ def main() -> int:
         logging.getLogger(name).setLevel(logging.WARNING)
     try:
         serve(sys.stdin)
-    except Exception as exc:  # the process boundary: the stage reports this line
-        print(describe(exc).splitlines()[0], file=sys.stderr)
+    except BnlabError as exc:  # the process boundary: the stage reports this line
+        print(exc, file=sys.stderr)
+        return 1
+    except Exception as exc:
+        print(_one_line(exc), file=sys.stderr)
         return 1
     return 0
+
+
+def _one_line(exc: Exception) -> str:
+    """The worker's failure in one line; a request the store did not answer says
+    which store and what to do."""
+    said = describe(exc).splitlines()[0]
+    if "API request to endpoint" not in said:
+        return said[:500]
+    # A refused or timed-out request buries its cause in urllib3's retry message.
+    cause = re.findall(r"\[Errno -?\d+\] [^'\")]+|Read timed out", said)
+    return str(
+        StoreError(
+            tracking_uri(repo_root()),
+            f"stopped answering ({cause[-1] if cause else said[:300]})",
+            "once it answers again, rerun the stage",
+        )
+    )
 
 
 if __name__ == "__main__":

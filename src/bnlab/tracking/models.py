@@ -1,0 +1,96 @@
+"""A trained seed's ``.keras`` file as an MLflow logged model of the Keras flavour.
+
+The logged model has a signature ((n, 2) float32 features -> (n, 1)
+probability of class 1), an input example, and pip requirements pinned to
+the versions installed from ``requirements.lock`` (MLflow would otherwise
+infer them in a subprocess). Logged with its run's final metrics at step 0,
+which MLflow links to the model, so the models pages show them beside it.
+
+This module loads Keras: only the MLflow worker imports it, while the stage
+trains.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import version
+from pathlib import Path
+
+import keras
+import mlflow
+import mlflow.keras
+import numpy as np
+from mlflow.models import Model, ModelSignature
+from mlflow.types import Schema, TensorSpec
+
+from bnlab.model.plan import N_FEATURES, describe_plan
+from bnlab.model.saved import model_path
+
+__all__ = ["describe", "log_keras_model", "model_path"]
+
+REQUIREMENTS = ("keras", "tensorflow-cpu", "numpy")
+EXAMPLE_ROWS = 5
+# MLflow checks the input example by predicting it: no progress bar on the terminal.
+keras.config.disable_interactive_logging()
+SIGNATURE = ModelSignature(
+    inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, N_FEATURES))]),
+    outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, 1))]),
+)
+
+
+class _KerasFlavor:
+    """``mlflow.keras`` that makes the model's folder before saving into it:
+    its ``save_model`` writes the input example first and fails on a folder
+    that does not exist yet, as ``log_model``'s is (mlflow/mlflow#16183)."""
+
+    __name__ = "mlflow.keras"
+
+    @staticmethod
+    def save_model(path: str, **kwargs) -> None:
+        os.makedirs(path)
+        mlflow.keras.save_model(path=path, **kwargs)
+
+
+def pinned_requirements() -> list[str]:
+    return [f"{name}=={version(name)}" for name in REQUIREMENTS]
+
+
+def log_keras_model(
+    tracking_uri: str,
+    experiment_id: str,
+    run_id: str,
+    path: Path,
+    name: str,
+    example: np.ndarray,
+    tags: dict[str, str],
+) -> str:
+    """Log the model saved at ``path`` into run ``run_id``; its model id."""
+    # Model.log takes the logged model's store and experiment from MLflow's globals.
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_experiment(experiment_id=experiment_id)
+    model = keras.models.load_model(path, safe_mode=True)
+    info = Model.log(
+        artifact_path=None,
+        name=name,
+        flavor=_KerasFlavor,
+        model=model,
+        run_id=run_id,
+        signature=SIGNATURE,
+        input_example=example[:EXAMPLE_ROWS].astype(np.float32),
+        pip_requirements=pinned_requirements(),
+        tags=tags,
+    )
+    return info.model_id
+
+
+def describe(config: dict) -> str:
+    """A variant's run description, from its config (as in configs/<variant>.json)."""
+    train, bn = config["train"], config.get("bn")
+    text = (
+        f"{describe_plan(config['placement'], config['model']['hidden_units'])}, "
+        f"{train['seeds']} seeds x {train['epochs']} epochs of SGD (learning rate "
+        f"{train['learning_rate']}, momentum {train['momentum']}, batch {train['batch_size']})"
+    )
+    if bn:
+        text += f"; BatchNormalization momentum {bn['momentum']}, epsilon {bn['epsilon']}"
+    return text + ". The median seed by test accuracy has the logged model."

@@ -1,0 +1,94 @@
+"""The Model Registry as the study's hand-off: one registered model per experiment.
+
+Each variant's representative model (the logged model of its median seed) is
+a version of the registered model named after the MLflow experiment
+(``bn-circles``), tagged with its variant, the scores md5 of the training
+that made it and the params of that training. The workspace's study owns the
+aliases: one per variant (``models:/bn-circles@bn_after``) and ``best``, the
+variant with the highest mean test accuracy. A DVC experiment registers its
+versions (tagged with its name) but moves no alias: a user who wants its
+model applies the experiment, or loads the version by number.
+
+A training registered before (same variant, same scores md5) is not
+registered again, so a rerun that changes nothing adds no version.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
+
+from bnlab.tracking.store import SCORES_TAG
+
+BEST = "best"
+MEAN_TAG = "test_accuracy.mean"
+
+
+def ensure_registered_model(client: MlflowClient, name: str) -> None:
+    try:
+        client.create_registered_model(
+            name,
+            description=(
+                "The tutorial's MLP on make_circles, one version per trained variant "
+                "(its median seed by test accuracy). Aliases: one per variant, and "
+                f"'{BEST}' for the highest mean test accuracy over seeds."
+            ),
+        )
+    except MlflowException as exc:
+        if exc.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
+            raise
+
+
+def register(
+    client: MlflowClient,
+    name: str,
+    variant: str,
+    model_id: str,
+    tags: Mapping[str, str],
+) -> tuple[str, bool]:
+    """The version of ``name`` holding this training's model, and whether it is new.
+
+    ``tags`` must hold the training's SCORES_TAG; a version with the same
+    variant and scores md5 is the same training, and is returned as it is.
+    """
+    found = client.search_model_versions(
+        f"name = '{name}' and tags.variant = '{variant}' "
+        f"and tags.`{SCORES_TAG}` = '{tags[SCORES_TAG]}'"
+    )
+    if found:
+        return min(found, key=lambda v: int(v.version)).version, False
+    model = client.get_logged_model(model_id)
+    experiment = os.environ.get("DVC_EXP_NAME")
+    description = f"{variant}, the median seed ({model.tags.get('seed')}) of its training"
+    if experiment:
+        description += f", in DVC experiment {experiment}"
+    version = client.create_model_version(
+        name,
+        source=f"models:/{model_id}",
+        run_id=model.source_run_id,
+        tags={
+            "variant": variant,
+            "seed": model.tags.get("seed", ""),
+            **({"dvc.exp_name": experiment} if experiment else {}),
+            **tags,
+        },
+        description=description,
+        model_id=model_id,
+    )
+    return version.version, True
+
+
+def owns_aliases() -> bool:
+    """Only the workspace's study moves the aliases, not a DVC experiment."""
+    return not os.environ.get("DVC_EXP_NAME")
+
+
+def set_aliases(client: MlflowClient, name: str, versions: Mapping[str, str], best: str) -> None:
+    """An alias per variant, and BEST on ``best``'s version."""
+    for variant, version in versions.items():
+        client.set_registered_model_alias(name, variant, version)
+    client.set_registered_model_alias(name, BEST, versions[best])
