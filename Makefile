@@ -6,14 +6,17 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 
 UI_PORT ?= 5000
+SERVE_PORT ?= 5002
+MODEL ?= bn-circles@best
 
-.PHONY: help venv repro test test-fast lint format clean lock ui
+.PHONY: help venv repro test test-fast lint format clean lock ui serve
 
 help:
 	@echo "make repro      set up .venv and run the whole pipeline (dvc repro)"
 	@echo "make test       run every test (unit and end-to-end)"
 	@echo "make test-fast  run the fast tests only"
 	@echo "make ui         MLflow UI on http://127.0.0.1:$(UI_PORT) over ./mlflow.db"
+	@echo "make serve      serve models:/$(MODEL) on http://127.0.0.1:$(SERVE_PORT)/invocations"
 	@echo "make lint       ruff check and format check"
 	@echo "make format     ruff format and autofix"
 	@echo "make clean      remove pipeline outputs and caches (keeps .venv and .dvc/cache)"
@@ -45,6 +48,12 @@ test-fast: venv
 ui: venv
 	mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db \
 		--host 127.0.0.1 --port $(UI_PORT) --workers 1
+
+# The registered model from ./mlflow.db (or MLFLOW_TRACKING_URI), in this .venv.
+serve: venv
+	MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db} \
+		mlflow models serve -m models:/$(MODEL) --env-manager local \
+		--host 127.0.0.1 --port $(SERVE_PORT)
 
 lint: venv
 	ruff check src tests

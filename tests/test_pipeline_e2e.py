@@ -5,24 +5,35 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import urllib.request
 from pathlib import Path
 
+import keras
+import mlflow
+import numpy as np
 import pytest
 import yaml
 from mlflow import MlflowClient
 
+from bnlab.files.dataset import read_csv
+from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG
 from tests import readme
 from tests.e2e import (
     VARIANTS,
     dvc,
+    free_port,
     make_repo,
     mlflow_runs,
     output_hashes,
     run,
     stages_run,
+    start_server,
+    stop,
     training_runs,
     variant_runs,
 )
+
+MODEL = "bn-circles"
 
 pytestmark = pytest.mark.slow
 
@@ -137,11 +148,8 @@ def test_mlflow_run_entry_points_drive_the_pipeline(repo, first_repro):
     assert "Data and pipelines are up to date" in output
     output = run(repo, "bash", "-c", readme.command("mlflow run . -e train"))
     assert "Stage 'train@bn_before' didn't change, skipping" in output
-    client = MlflowClient(tracking_uri=store(repo))
-    default = client.get_experiment_by_name("Default").experiment_id
-    projects = [
-        r for r in client.search_runs([default]) if "mlflow.project.entryPoint" in r.data.tags
-    ]
+    _, runs = mlflow_runs(store(repo))
+    projects = [r for r in runs if "mlflow.project.entryPoint" in r.data.tags]
     assert sorted(r.data.tags["mlflow.project.entryPoint"] for r in projects) == ["main", "train"]
     assert {r.info.status for r in projects} == {"FINISHED"}
 
@@ -192,11 +200,89 @@ def test_mlflow_has_one_finished_run_per_variant_with_seed_children(repo, first_
         assert f"figures/accuracy_{variant}.png" in figures
 
 
-def test_forced_repro_gives_the_same_bytes(repo, first_repro):
+def lock_md5(repo: Path, path: str) -> str:
+    """The md5 dvc.lock records for an output."""
+    return output_hashes(repo)[path]
+
+
+def mean_accuracy(repo: Path) -> dict[str, float]:
+    stats = repo / "results" / "stats"
+    return {
+        v: json.loads((stats / f"{v}.json").read_text())["test_accuracy"]["mean"] for v in VARIANTS
+    }
+
+
+def test_each_variant_hands_on_a_logged_model_and_a_registered_version(repo, first_repro):
+    client, runs = mlflow_runs(store(repo))
+    digests = {n: lock_md5(repo, f"data/prepared/{n}.csv") for n in ("train", "test")}
+    for parent in variant_runs(runs):
+        variant = parent.data.tags["variant"]
+        assert parent.data.tags[DESCRIPTION_TAG].startswith("Dense(")
+        model = client.get_logged_model(parent.data.tags[MODEL_TAG])
+        assert model.status == "READY"
+        child = client.get_run(model.source_run_id)
+        assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert model.model_id in {o.model_id for o in child.outputs.model_outputs}
+        linked = {m.key: m.value for m in model.metrics}
+        assert linked["test_accuracy"] == child.data.metrics["test_accuracy"]
+        for logged in (parent, child):
+            inputs = {i.dataset.name: i.dataset.digest for i in logged.inputs.dataset_inputs}
+            assert inputs == digests
+            assert logged.data.tags["mlflow.user"] and logged.data.tags["mlflow.source.name"]
+        version = client.get_model_version_by_alias(MODEL, variant)
+        assert version.source == f"models:/{model.model_id}"
+        assert (version.tags["variant"], version.tags["seed"]) == (variant, child.data.tags["seed"])
+    means = mean_accuracy(repo)
+    best = client.get_model_version_by_alias(MODEL, "best")
+    assert best.tags["variant"] == max(means, key=means.get)
+    assert len(client.search_model_versions(f"name = '{MODEL}'")) == len(VARIANTS)
+
+
+def _keras_predictions(repo: Path, version, features: np.ndarray) -> np.ndarray:
+    path = repo / "models" / version.tags["variant"] / f"seed_{int(version.tags['seed']):03d}.keras"
+    return keras.models.load_model(path, safe_mode=True).predict(features, verbose=0)
+
+
+def test_best_loads_as_pyfunc_and_predicts_as_its_keras_file(repo, first_repro, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store(repo))
+    features = read_csv(repo / "data" / "prepared" / "test.csv").features.astype(np.float32)
+    loaded = mlflow.pyfunc.load_model(f"models:/{MODEL}@best")
+    best = MlflowClient(store(repo)).get_model_version_by_alias(MODEL, "best")
+    np.testing.assert_array_equal(
+        loaded.predict(features), _keras_predictions(repo, best, features)
+    )
+
+
+def test_the_served_model_answers_as_its_keras_file(repo, first_repro):
+    port = str(free_port())
+    serve = f"SERVE_PORT={port} {readme.command('make serve')}"
+    server = start_server(serve, repo, int(port), repo.with_name("serve.log"))
+    try:
+        curl = readme.command("curl -s http://127.0.0.1:5002/invocations", {"5002": port})
+        example = json.loads(run(repo, "bash", "-c", curl))["predictions"]
+        assert len(example) == 2 and all(0 <= p[0] <= 1 for p in example)
+        features = read_csv(repo / "data" / "prepared" / "test.csv").features.astype(np.float32)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations",
+            data=json.dumps({"inputs": features.tolist()}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            served = np.array(json.loads(answer.read())["predictions"], dtype=np.float32)
+    finally:
+        stop(server)
+    best = MlflowClient(store(repo)).get_model_version_by_alias(MODEL, "best")
+    np.testing.assert_allclose(served, _keras_predictions(repo, best, features), rtol=0, atol=1e-6)
+
+
+def test_forced_repro_gives_the_same_bytes_and_no_new_version(repo, first_repro):
     before = output_hashes(repo)
     assert {"models/bn_after", "metrics/headline.json", "figures"} <= set(before)
+    client = MlflowClient(store(repo))
+    versions = len(client.search_model_versions(f"name = '{MODEL}'"))
     dvc(repo, "repro", "-f")
     assert output_hashes(repo) == before
+    assert len(client.search_model_versions(f"name = '{MODEL}'")) == versions
 
 
 def test_bn_momentum_experiment_reruns_only_bn_training(repo, first_repro):
@@ -239,11 +325,26 @@ def test_bn_momentum_experiment_reruns_only_bn_training(repo, first_repro):
     assert {r.data.tags["variant"] for r in new} == {"bn_after", "bn_before"}
     assert {r.data.tags["dvc.exp_name"] for r in new} == {exp_name}
     assert {r.data.params["bn.momentum"] for r in new} == {"0.0"}
-    old_baseline = {r.info.run_id: r for r in before if r.data.tags["variant"] == "baseline"}
+    old_baseline = {r.info.run_id: r for r in before if r.data.tags.get("variant") == "baseline"}
     for run_id, old in old_baseline.items():
         now = next(r for r in after if r.info.run_id == run_id)
         assert now.data.metrics == old.data.metrics
         assert now.data.tags == old.data.tags
+    for new_run in variant_runs(new):
+        assert (
+            new_run.data.tags["dvc.exp_baseline_rev"]
+            == run(repo, "git", "rev-parse", "HEAD").strip()
+        )
+
+    # The registry: the experiment's BN versions carry its name; the aliases stay
+    # with the workspace's study, and the baseline (cached) adds no version.
+    client = MlflowClient(store(repo))
+    versions = client.search_model_versions(f"name = '{MODEL}'")
+    from_experiment = [v for v in versions if v.tags.get("dvc.exp_name") == exp_name]
+    assert sorted(v.tags["variant"] for v in from_experiment) == ["bn_after", "bn_before"]
+    assert len(versions) == len(VARIANTS) + 2
+    aliased = client.get_registered_model(MODEL).aliases
+    assert all(aliased[v] not in {x.version for x in from_experiment} for v in VARIANTS)
 
 
 def test_queued_experiment_logs_into_the_repository_store(repo, first_repro):
@@ -265,3 +366,18 @@ def test_queued_experiment_logs_into_the_repository_store(repo, first_repro):
     assert {r.data.params["bn.momentum"] for r in parents} == {"0.5"}
     assert {r.info.status for r in new} == {"FINISHED"}
     assert not list((repo / ".dvc" / "tmp").rglob("mlflow.db")), "no store inside the temp copy"
+
+
+def test_mlflow_run_nests_the_pipelines_runs_under_its_own(repo, first_repro):
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["train"]["epochs"] = 4  # something for the pipeline to do
+    (repo / "params.yaml").write_text(yaml.safe_dump(params))
+    _, before = mlflow_runs(store(repo))
+    run(repo, "bash", "-c", readme.command("mlflow run . --env-manager local"))
+    _, after = mlflow_runs(store(repo))
+    new = [r for r in after if r.info.run_id not in {b.info.run_id for b in before}]
+    project = [r for r in new if "mlflow.project.entryPoint" in r.data.tags]
+    assert len(project) == 1 and project[0].info.status == "FINISHED"
+    nested = [r for r in new if r.data.tags.get("mlflow.parentRunId") == project[0].info.run_id]
+    assert sorted(r.info.run_name for r in nested) == sorted([*VARIANTS, "report"])
+    assert {r.data.params["train.epochs"] for r in variant_runs(nested)} == {"4"}

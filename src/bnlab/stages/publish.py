@@ -52,8 +52,8 @@ def publish_variant(
     """Log a variant's statistics and figures into its run; say what happened."""
     if tracker.has_artifacts(run_id, "figures"):
         return f"already in its run {run_id}"
-    numbers = flatten(read_json(stats))
-    tracker.log_metrics(run_id, {key: numbers[key] for key in HEADLINE})
+    numbers = flatten(read_json(stats))  # epochs_to_80.median is absent if no seed got there
+    tracker.log_metrics(run_id, {key: numbers[key] for key in HEADLINE if key in numbers})
     tracker.log_artifacts(run_id, [stats], "evaluation")
     tracker.log_artifacts(run_id, figures, "figures")
     return f"logged into its run {run_id}"

@@ -56,7 +56,6 @@ def pinned_requirements() -> list[str]:
 
 
 def log_keras_model(
-    tracking_uri: str,
     experiment_id: str,
     run_id: str,
     path: Path,
@@ -64,9 +63,9 @@ def log_keras_model(
     example: np.ndarray,
     tags: dict[str, str],
 ) -> str:
-    """Log the model saved at ``path`` into run ``run_id``; its model id."""
-    # Model.log takes the logged model's store and experiment from MLflow's globals.
-    mlflow.set_tracking_uri(tracking_uri)
+    """Log the model saved at ``path`` into run ``run_id`` of the store a
+    Tracker opened; its model id."""
+    # Model.log takes the experiment (and the store: see Tracker) from MLflow's globals.
     mlflow.set_experiment(experiment_id=experiment_id)
     model = keras.models.load_model(path, safe_mode=True)
     info = Model.log(

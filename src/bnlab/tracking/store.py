@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import mlflow
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
@@ -105,6 +106,9 @@ class Tracker:
         self.uri = tracking_uri(self.root)
         give_up_early()
         check_store(self.uri, experiment)
+        # MLflow resolves some things through its global URI, not the client's:
+        # Model.log's store, and the logged model behind a new model version.
+        mlflow.set_tracking_uri(self.uri)
         # Several stages may open a store that does not exist yet (parallel
         # queued experiments). MlflowClient creates the tables when it is
         # made, so one process at a time makes it and the experiment.

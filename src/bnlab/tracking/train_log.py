@@ -271,7 +271,6 @@ def serve(stdin) -> None:
         models = importlib.import_module(MODELS_MODULE)
         seed = chosen[0]
         model_id = models.log_keras_model(
-            tracker.uri,
             tracker.experiment_id,
             run.seed_runs[seed],
             models.model_path(models_dir, seed),
