@@ -322,7 +322,7 @@ def _one_line(exc: Exception) -> str:
     """The worker's failure in one line; a request the store did not answer says
     which store and what to do."""
     said = describe(exc).splitlines()[0]
-    if "API request to endpoint" not in said:
+    if "API request to" not in said:
         return said[:500]
     # A refused or timed-out request buries its cause in urllib3's retry message.
     cause = re.findall(r"\[Errno -?\d+\] [^'\")]+|Read timed out", said)
