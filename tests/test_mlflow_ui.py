@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from mlflow import MlflowClient
 
 from tests import readme
 from tests.e2e import VARIANTS, dvc, free_port, make_repo, mlflow_runs, start_server, stop
@@ -94,3 +95,47 @@ def test_compare_page_shows_names_and_a_bn_param(ui, tmp_path):
         page.get_by_role("cell", name=variant, exact=True).first.wait_for(timeout=30_000)
     page.get_by_text("bn.momentum").first.wait_for(timeout=30_000)
     page.screenshot(path=tmp_path / "compare.png", full_page=True)
+
+
+def _version(store: str, alias: str):
+    return MlflowClient(store).get_model_version_by_alias("bn-circles", alias)
+
+
+def test_the_registered_model_shows_an_alias_per_variant_and_best(ui, tmp_path):
+    page, base, _, _ = ui
+    page.goto(f"{base}/#/models/bn-circles")
+    for alias in (*VARIANTS, "best"):
+        page.get_by_text(f"@ {alias}", exact=True).first.wait_for(timeout=60_000)
+    page.screenshot(path=tmp_path / "registered.png", full_page=True)
+
+
+def test_the_best_version_shows_its_signature(ui, tmp_path):
+    page, base, store, _ = ui
+    best = _version(store, "best")
+    page.goto(f"{base}/#/models/bn-circles/versions/{best.version}")
+    page.get_by_text("@ best", exact=True).first.wait_for(timeout=60_000)
+    page.get_by_text("Inputs (1)").click()
+    page.get_by_text("Tensor (dtype: float32, shape: [-1,2])").wait_for(timeout=30_000)
+    page.get_by_text("Outputs (1)").click()
+    page.get_by_text("Tensor (dtype: float32, shape: [-1,1])").wait_for(timeout=30_000)
+    page.screenshot(path=tmp_path / "version.png", full_page=True)
+
+
+def test_a_logged_model_shows_its_linked_metrics_version_and_mlmodel(ui, tmp_path):
+    page, base, store, _ = ui
+    version = _version(store, "bn_after")
+    model = MlflowClient(store).get_logged_model(version.source.removeprefix("models:/"))
+    page.goto(f"{base}/#/experiments/{model.experiment_id}/models/{model.model_id}")
+    page.get_by_text(f"Metrics ({len(model.metrics)})").wait_for(timeout=60_000)
+    assert {m.key for m in model.metrics} >= {"test_accuracy", "train_accuracy"}
+    for metric in model.metrics:
+        row = page.get_by_role("row").filter(has_text=metric.key).first
+        row.wait_for(timeout=30_000)
+        assert repr(metric.value) in row.inner_text()
+    page.get_by_text(f"v{version.version}", exact=True).first.wait_for(timeout=30_000)
+    page.screenshot(path=tmp_path / "logged-model.png", full_page=True)
+    page.get_by_text("Artifacts", exact=True).first.click()
+    page.get_by_text("MLmodel", exact=True).first.click()
+    page.get_by_text("signature:").wait_for(timeout=30_000)
+    shown = page.inner_text("body")
+    assert "keras:" in shown and "float32" in shown

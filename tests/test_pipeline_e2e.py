@@ -16,6 +16,7 @@ import yaml
 from mlflow import MlflowClient
 
 from bnlab.files.dataset import read_csv
+from bnlab.stages.publish import HEADLINE
 from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG
 from tests import readme
 from tests.e2e import (
@@ -192,12 +193,18 @@ def test_mlflow_has_one_finished_run_per_variant_with_seed_children(repo, first_
             assert sorted(m.step for m in history) == [1, 2, 3]
         final = parent.data.metrics
         assert final["test_accuracy.ci95_low"] <= final["test_accuracy.mean"] <= 1
+        # The runs page's charts: the curves and the headline, nothing else.
+        assert set(final) <= {"accuracy", "val_accuracy", "loss", "val_loss", *HEADLINE}
         artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
         assert artifacts == {"models", "history", "evaluation", "figures"}
         models = [a.path for a in client.list_artifacts(parent.info.run_id, "models")]
         assert models == ["models/seed_000.keras", "models/seed_001.keras"]
         figures = {a.path for a in client.list_artifacts(parent.info.run_id, "figures")}
         assert f"figures/accuracy_{variant}.png" in figures
+    report = next(r for r in runs if r.info.run_name == "report")
+    assert report.data.metrics == {}, "the report's numbers are artifacts, not metrics"
+    shared = {a.path for a in client.list_artifacts(report.info.run_id, "report")}
+    assert {"report/summary.md", "report/summary.json"} <= shared
 
 
 def lock_md5(repo: Path, path: str) -> str:

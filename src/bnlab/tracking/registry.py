@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
@@ -66,19 +67,19 @@ def register(
     description = f"{variant}, the median seed ({model.tags.get('seed')}) of its training"
     if experiment:
         description += f", in DVC experiment {experiment}"
-    version = client.create_model_version(
+    # mlflow.register_model, not the client's create_model_version: it also
+    # tags the logged model with its versions, which its page shows.
+    version = mlflow.register_model(
+        f"models:/{model_id}",
         name,
-        source=f"models:/{model_id}",
-        run_id=model.source_run_id,
         tags={
             "variant": variant,
             "seed": model.tags.get("seed", ""),
             **({"dvc.exp_name": experiment} if experiment else {}),
             **tags,
         },
-        description=description,
-        model_id=model_id,
     )
+    client.update_model_version(name, version.version, description=description)
     return version.version, True
 
 

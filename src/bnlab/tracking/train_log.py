@@ -270,16 +270,22 @@ def serve(stdin) -> None:
         loading.join()
         models = importlib.import_module(MODELS_MODULE)
         seed = chosen[0]
+        description = models.describe(opening.params)
         model_id = models.log_keras_model(
             tracker.experiment_id,
             run.seed_runs[seed],
             models.model_path(models_dir, seed),
             name=f"{opening.variant}-seed-{seed}",
             example=read_csv(opening.datasets["test"]).features,
-            tags={"variant": opening.variant, "seed": str(seed)},
+            tags={
+                **{k: v for k, v in tags.items() if k.startswith("mlflow.source.")},
+                "variant": opening.variant,
+                "seed": str(seed),
+                DESCRIPTION_TAG: f"{opening.variant}, seed {seed}: {description}",
+            },
         )
         tracker.client.set_tag(run.run_id, MODEL_TAG, model_id)
-        tracker.client.set_tag(run.run_id, DESCRIPTION_TAG, models.describe(opening.params))
+        tracker.client.set_tag(run.run_id, DESCRIPTION_TAG, description)
 
     try:
         while isinstance(message := decode(stdin.readline()), Epochs | Trained):
