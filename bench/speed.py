@@ -18,6 +18,11 @@ variant it is estimated from its measured one-seed runs (import + fit per
 seed) unless ``--full-reference`` runs it (about 5 and 50 minutes).
 
     python -m bench.speed [--repeats 3] [--full-reference] [--epochs 100] [--seeds 1,10,100]
+                          [--before REV]
+
+``--before REV`` also measures bnlab's scenarios with the code of git
+revision REV (a worktree of this repository), in the same run, and shows both
+side by side: what a change cost or saved.
 
 (from the repository's root: it builds its repositories with the end-to-end
 tests' helper, ``tests.e2e.make_repo``).
@@ -96,24 +101,28 @@ def dvc(*args: str) -> list[str]:
     return [sys.executable, "-m", "dvc", *args]
 
 
-def bnlab_repo(folder: Path, seeds: int, epochs: int) -> Path:
+def bnlab_repo(folder: Path, seeds: int, epochs: int, code: Path) -> Path:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["train"].update(seeds=seeds, epochs=epochs)
     folder.mkdir()
-    return make_repo(folder, params)
+    return make_repo(folder, params, source=code)
 
 
-def bnlab_round(folder: Path, counts: tuple[int, int, int], epochs: int) -> dict[str, Sample]:
-    """One repeat of every bnlab scenario, each in fresh repositories."""
+def bnlab_round(
+    folder: Path, counts: tuple[int, int, int], epochs: int, code: Path = ROOT
+) -> dict[str, Sample]:
+    """One repeat of every bnlab scenario with the code in ``code``, each in
+    fresh repositories."""
     found = {}
     for seeds in counts:
-        repo = bnlab_repo(folder / f"seeds-{seeds}", seeds, epochs)
-        found[f"cold-{seeds}"] = measure(dvc("repro"), repo)
+        repo = bnlab_repo(folder / f"seeds-{seeds}", seeds, epochs, code)
+        own = {"PYTHONPATH": str(repo / "src")}  # the repository's bnlab, not the installed one
+        found[f"cold-{seeds}"] = measure(dvc("repro"), repo, **own)
         if seeds == counts[1]:
-            found["noop"] = measure(dvc("repro"), repo)
+            found["noop"] = measure(dvc("repro"), repo, **own)
             run(repo, "git", "add", "-A")
             run(repo, "git", "commit", "-q", "-m", "results")
-            found["momentum"] = measure(dvc("exp", "run", "-S", "bn.momentum=0.0"), repo)
+            found["momentum"] = measure(dvc("exp", "run", "-S", "bn.momentum=0.0"), repo, **own)
     return found
 
 
@@ -135,6 +144,7 @@ def main() -> None:
     parser.add_argument("--full-reference", action="store_true")
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--seeds", default="1,10,100", help="one, the default, many")
+    parser.add_argument("--before", metavar="REV", help="also measure this git revision's code")
     args = parser.parse_args()
     counts = tuple(int(n) for n in args.seeds.split(","))
     if len(counts) != 3:
@@ -142,7 +152,11 @@ def main() -> None:
 
     reference: dict[str, list[Sample]] = {}
     ours: dict[str, list[Sample]] = {}
+    before: dict[str, list[Sample]] = {}
     with tempfile.TemporaryDirectory(prefix="bnlab-bench-") as scratch:
+        if args.before:
+            old_code = Path(scratch) / "before"
+            run(ROOT, "git", "worktree", "add", "-q", "--detach", str(old_code), args.before)
         for repeat in range(args.repeats):
             print(f"repeat {repeat + 1}/{args.repeats}", file=sys.stderr, flush=True)
             folder = Path(scratch) / f"r{repeat}"
@@ -158,7 +172,14 @@ def main() -> None:
                     reference.setdefault(str(seeds), []).append(sample)
             for name, sample in bnlab_round(folder, counts, args.epochs).items():
                 ours.setdefault(name, []).append(sample)
-    report(reference, ours, args.repeats, args.full_reference, counts)
+            if args.before:
+                (folder / "before").mkdir()
+                old = bnlab_round(folder / "before", counts, args.epochs, old_code)
+                for name, sample in old.items():
+                    before.setdefault(name, []).append(sample)
+        if args.before:
+            run(ROOT, "git", "worktree", "remove", "--force", str(old_code))
+    report(reference, ours, args.repeats, args.full_reference, counts, before, args.before)
 
 
 def report(
@@ -167,6 +188,8 @@ def report(
     repeats: int,
     full: bool,
     counts: tuple[int, int, int],
+    before: dict[str, list[Sample]],
+    before_rev: str | None,
 ) -> None:
     few, default, many = counts
     one = median(reference[str(few)])
@@ -178,11 +201,12 @@ def report(
         for seeds in counts[1:]:
             ref[str(seeds)] = Sample(fixed + per_seed * seeds, one.peak_mb)
     mine = {key: median(samples) for key, samples in ours.items()}
-    cold = mine[f"cold-{default}"]
+    old = {key: median(samples) for key, samples in before.items()}
 
     print(f"\nbnlab speed benchmark: {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"medians of {repeats} runs (wall-time range in brackets); peak = largest process\n")
-    header = f"{'scenario':<44}{'tutorial code path':>26}{'bnlab':>24}{'ratio':>8}"
+    old_head = f"{'bnlab ' + before_rev[:12]:>18}" if old else ""
+    header = f"{'scenario':<44}{'tutorial code path':>26}{old_head}{'bnlab':>24}{'ratio':>8}"
     print(header)
     print("-" * len(header))
 
@@ -191,7 +215,8 @@ def report(
         left = f"{theirs.seconds:7.1f} s {theirs.peak_mb / 1024:5.2f} GB{note:>3}" if theirs else ""
         ratio = f"{m.seconds / theirs.seconds:8.2f}" if theirs else ""
         right = f"{m.seconds:6.1f} s [{spread(ours[key])}] {m.peak_mb / 1024:4.2f} GB"
-        print(f"{label:<44}{left:>26}{right:>24}{ratio}")
+        was = f"{old[key].seconds:8.1f} s {old[key].peak_mb / 1024:4.2f} GB" if old else ""
+        print(f"{label:<44}{left:>26}{was}{right:>24}{ratio}")
 
     estimated = "" if full else " *"
     row(f"cold, 3 variants x {few} seed(s)", one, f"cold-{few}")
@@ -207,8 +232,27 @@ def report(
     if not full:
         print(f"* estimated from the {few}-seed runs; --full-reference measures it")
 
-    peak = max(s.peak_mb for samples in ours.values() for s in samples) / 1024
-    targets = [
+    measured = targets(one, mine, ours, counts)
+    if old:
+        earlier = targets(one, old, before, counts)
+        print(f"\n{'target':<44}{before_rev[:12]:>12}{'measured':>10}  {'goal':<10}")
+        for (label, value, goal, limit), (_, was, _, _) in zip(measured, earlier, strict=True):
+            met = "met" if value <= limit else "NOT met"
+            print(f"{label:<44}{was:>12.2f}{value:>10.2f}  {goal:<10}{met}")
+        return
+    print(f"\n{'target':<44}{'measured':>10}  {'goal':<18}")
+    for label, value, goal, limit in measured:
+        print(f"{label:<44}{value:>10.2f}  {goal:<18}{'met' if value <= limit else 'NOT met'}")
+
+
+def targets(
+    one: Sample, mine: dict[str, Sample], samples: dict[str, list[Sample]], counts
+) -> list[tuple[str, float, str, float]]:
+    """(label, measured, goal, limit) of each target, for one code's medians."""
+    _, default, many = counts
+    cold = mine[f"cold-{default}"]
+    peak = max(s.peak_mb for runs in samples.values() for s in runs) / 1024
+    return [
         ("default cold repro / tutorial's 3 scripts", cold.seconds / one.seconds, "<= 0.5", 0.5),
         (
             f"{many} seeds / {default} seeds, cold repro",
@@ -225,9 +269,6 @@ def report(
         ),
         ("peak memory of any process, GB", peak, "<= 1", 1.0),
     ]
-    print(f"\n{'target':<44}{'measured':>10}  {'goal':<18}")
-    for label, value, goal, limit in targets:
-        print(f"{label:<44}{value:>10.2f}  {goal:<18}{'met' if value <= limit else 'NOT met'}")
 
 
 if __name__ == "__main__":

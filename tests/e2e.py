@@ -68,14 +68,15 @@ def stages_run(output: str) -> set[str]:
     return set(re.findall(r"Running stage '([^']+)'", output))
 
 
-def make_repo(path: Path, params: dict | None = None) -> Path:
+def make_repo(path: Path, params: dict | None = None, source: Path = ROOT) -> Path:
     """A git + DVC repository holding bnlab's pipeline, code, scripts, Makefile and
-    params (default: tiny ones), committed."""
+    params (default: tiny ones), committed; the files come from ``source`` (a
+    checkout of another revision, say), the virtual environment from ROOT."""
     for name in (*PROJECT_FILES, ".gitignore"):
-        shutil.copy(ROOT / name, path)
+        shutil.copy(source / name, path)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     for folder in ("src", "scripts"):
-        shutil.copytree(ROOT / folder, path / folder, ignore=ignore)
+        shutil.copytree(source / folder, path / folder, ignore=ignore)
     # The project's virtual environment, so `make` targets find it set up.
     (path / ".venv").symlink_to(ROOT / ".venv")
     if params is None:

@@ -18,8 +18,9 @@ from bnlab.files.scores import write_scores
 from bnlab.model.plan import build_model
 from bnlab.model.saved import model_path, save_model
 from bnlab.params import load_params, variant_config
+from bnlab.stages.publish import log_model
 from bnlab.tracking.lineage import file_md5
-from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG, SCORES_TAG
+from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG, SCORES_TAG, Tracker
 from bnlab.tracking.train_log import (
     Epochs,
     Failed,
@@ -128,22 +129,43 @@ def test_a_finished_training_logs_curves_scores_tag_and_models(store, data, tmp_
     assert runs["bn_after-seed-0"].data.metrics["test_accuracy"] == 0.88
     logged = {a.path for a in store.list_artifacts(parent.info.run_id)}
     assert logged == {"history", "evaluation", "models"}
-    assert parent.data.tags[DESCRIPTION_TAG].startswith("Dense(50, relu) -> BatchNormalization")
     for run in runs.values():
         inputs = {i.dataset.name: i.dataset.digest for i in run.inputs.dataset_inputs}
         assert inputs == {"train": file_md5("train.csv"), "test": file_md5("test.csv")}
         assert run.data.tags["mlflow.source.name"] == "bnlab train@bn_after"
 
 
-def test_the_median_seed_is_a_logged_keras_model_with_its_metrics(store, data, tmp_path):
+def test_publish_logs_the_median_seed_as_a_keras_model_with_its_metrics(store, data, tmp_path):
     history, scores = _files(tmp_path)
     sent = [OPEN, Trained(history, scores), Finished(str(tmp_path / "models"))]
     serve(io.StringIO("".join(encode(m) for m in sent)))
+    config = tmp_path / "bn_after.json"
+    config.write_text(CONFIG.model_dump_json())
+    tracker = Tracker("bn-circles")
+    run_id = _runs(store)["bn_after"].info.run_id
+    args = (
+        tracker,
+        "bn_after",
+        run_id,
+        Path(scores),
+        tmp_path / "models",
+        config,
+        Path("test.csv"),
+    )
+    model_id = log_model(*args)
+    assert log_model(*args) == model_id, "a run that has its model keeps it"
     runs = _runs(store)
-    model = store.get_logged_model(runs["bn_after"].data.tags[MODEL_TAG])
+    assert runs["bn_after"].data.tags[MODEL_TAG] == model_id
+    assert (
+        runs["bn_after"]
+        .data.tags[DESCRIPTION_TAG]
+        .startswith("Dense(50, relu) -> BatchNormalization")
+    )
+    model = store.get_logged_model(model_id)
     # Both seeds score 0.88: the first is the median's representative.
     assert model.source_run_id == runs["bn_after-seed-0"].info.run_id
     assert model.status == "READY" and model.tags["variant"] == "bn_after"
+    assert model.tags["mlflow.source.name"] == "bnlab train@bn_after"
     assert {m.key: m.value for m in model.metrics}["test_accuracy"] == 0.88
     assert model.params["bn.momentum"] == "0.99"
     loaded = mlflow.pyfunc.load_model(f"models:/{model.model_id}")

@@ -14,6 +14,11 @@ stage adds what the later stages made:
   already has them is left as it was: it belongs to a training DVC kept
   cached (the baseline in a ``bn.*`` experiment, say), whose numbers did not
   change;
+- to the child run of its median seed by test accuracy (the one whose
+  decision boundary the report draws), that seed's ``.keras`` file as an
+  MLflow logged model (``tracking.models``), and the variant's description.
+  Here rather than in train: Keras loads once for every variant, not once
+  more per train stage (the README's speed section has the figures);
 - its logged model as a version of the registered model named after the
   experiment, and the aliases (``tracking.registry``);
 - one run named ``report`` with the report's tables and figures as artifacts.
@@ -28,12 +33,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bnlab.analysis import representative_seed
 from bnlab.files import read_json, variant_file
-from bnlab.params import load_params
+from bnlab.files.dataset import read_csv
+from bnlab.files.scores import read_scores
+from bnlab.params import load_params, load_variant_config
 from bnlab.report import DATASET, FIGURES_DIR, NUMBERS, OVERLAY, SUMMARY, learning_curves
 from bnlab.tracking import registry
 from bnlab.tracking.lineage import context_tags, file_md5
-from bnlab.tracking.store import MODEL_TAG, SCORES_TAG, Tracker, flatten
+from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG, SCORES_TAG, Tracker, flatten
 
 # The statistics a variant's run shows as metrics (the rest are in its
 # evaluation/<variant>.json): what the runs page compares first.
@@ -59,8 +67,45 @@ def publish_variant(
     return f"logged into its run {run_id}"
 
 
+def log_model(
+    tracker: Tracker,
+    variant: str,
+    run_id: str,
+    scores: Path,
+    models: Path,
+    config: Path,
+    test: Path,
+) -> str:
+    """The logged model of the variant's median seed (logged now, unless its run
+    has it from an earlier publish); its id."""
+    run = tracker.client.get_run(run_id)
+    if MODEL_TAG in run.data.tags:
+        return run.data.tags[MODEL_TAG]
+    from bnlab.tracking import models as keras_models  # loads Keras: only when needed
+
+    seed = representative_seed(read_scores(scores))
+    child = tracker.seed_run(run_id, seed)
+    description = keras_models.describe(load_variant_config(config).model_dump())
+    model_id = keras_models.log_keras_model(
+        tracker.experiment_id,
+        child.info.run_id,
+        keras_models.model_path(models, seed),
+        name=child.info.run_name,
+        example=read_csv(test).features,
+        tags={
+            **{k: v for k, v in child.data.tags.items() if k.startswith("mlflow.source.")},
+            "variant": variant,
+            "seed": str(seed),
+            DESCRIPTION_TAG: f"{variant}, seed {seed}: {description}",
+        },
+    )
+    tracker.client.set_tag(run_id, MODEL_TAG, model_id)
+    tracker.client.set_tag(run_id, DESCRIPTION_TAG, description)
+    return model_id
+
+
 def register_variant(
-    tracker: Tracker, name: str, variant: str, run_id: str, scores: Path, stats: Path
+    tracker: Tracker, name: str, variant: str, run_id: str, model_id: str, scores: Path, stats: Path
 ) -> tuple[str, str]:
     """Its model's version of the registered model, and what happened."""
     run = tracker.client.get_run(run_id)
@@ -70,7 +115,7 @@ def register_variant(
         registry.MEAN_TAG: str(read_json(stats)["test_accuracy"]["mean"]),
         **params,
     }
-    version, new = registry.register(tracker.client, name, variant, run.data.tags[MODEL_TAG], tags)
+    version, new = registry.register(tracker.client, name, variant, model_id, tags)
     return version, f"{'registered' if new else 'already'} {name} version {version}"
 
 
@@ -85,6 +130,9 @@ def publish_report(tracker: Tracker, files: list[Path]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bnlab publish", description=__doc__)
     parser.add_argument("--params", default="params.yaml", help="for variants and mlflow.*")
+    parser.add_argument("--configs-dir", required=True, help="folder of <variant>.json configs")
+    parser.add_argument("--models-dir", required=True, help="folder of <variant>/seed_NNN.keras")
+    parser.add_argument("--test", required=True, help="test CSV (the logged models' example)")
     parser.add_argument("--scores-dir", required=True, help="folder of <variant>.csv scores")
     parser.add_argument("--stats-dir", required=True, help="folder of <variant>.json statistics")
     parser.add_argument("--figures-dir", required=True, help="plot's figures")
@@ -106,8 +154,17 @@ def main(argv: list[str] | None = None) -> None:
             continue
         figures_of = [figures / learning_curves(variant), *shared]
         said = publish_variant(tracker, variant, run_id, stats, figures_of)
+        model_id = log_model(
+            tracker,
+            variant,
+            run_id,
+            scores,
+            Path(args.models_dir) / variant,
+            variant_file(args.configs_dir, variant, ".json"),
+            Path(args.test),
+        )
         versions[variant], registered = register_variant(
-            tracker, name, variant, run_id, scores, stats
+            tracker, name, variant, run_id, model_id, scores, stats
         )
         means[variant] = read_json(stats)["test_accuracy"]["mean"]
         print(f"publish {variant}: {said}; {registered}", flush=True)

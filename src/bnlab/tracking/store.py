@@ -144,6 +144,16 @@ class Tracker:
 
         return min(found, key=rank).info.run_id
 
+    def seed_run(self, run_id: str, seed: int):
+        """The child run of variant run ``run_id`` for ``seed``."""
+        found = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=f"tags.`mlflow.parentRunId` = '{run_id}' and tags.seed = '{seed}'",
+        )
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} runs of seed {seed} under run {run_id}")
+        return found[0]
+
     def _experiment_id(self, name: str) -> str:
         parent = os.environ.get("MLFLOW_RUN_ID")
         if parent:  # under `mlflow run`: the experiment of its run, for ours to nest under

@@ -6,8 +6,9 @@ second core while the stage loads TensorFlow and trains. They speak in the
 messages below, one JSON line each on the worker's stdin:
 
 1. ``Open``: experiment, variant, DVC stage, params (nested, as in
-   params.yaml), seeds. The worker creates the variant's run and one child
-   run per seed, all RUNNING, with the params flattened and the context tags.
+   params.yaml), seeds, the train and test files. The worker creates the
+   variant's run and one child run per seed, all RUNNING, with the params
+   flattened, the context tags and the files as dataset inputs.
 2. ``Epochs``, any number: a block of epochs (per metric, per epoch, one
    value per seed). Each seed's values go into its child run, step = epoch,
    while training goes on.
@@ -25,7 +26,6 @@ This module must not import MLflow at its top: the stage imports it too.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import logging
 import queue
@@ -42,7 +42,6 @@ from bnlab.errors import BnlabError, Terminated, describe
 from bnlab.tracking.location import StoreError, repo_root, tracking_uri
 
 WORKER_TIMEOUT = 600  # s to finish logging once training is over
-MODELS_MODULE = "bnlab.tracking.models"  # loads Keras: the worker's, when training is over
 EPOCH_BLOCK = 20  # epochs per message: few MLflow calls, still live curves
 Curves = dict[str, list[list[float]]]  # metric -> per epoch -> per seed
 
@@ -216,14 +215,11 @@ def _seed_curves(block: Epochs | None, index: int) -> dict[str, list[float]]:
 
 def serve(stdin) -> None:
     # Here, not at the top: the stage imports this module and must not load MLflow.
-    from bnlab.analysis import epochs_to_threshold, representative_seed
-    from bnlab.files.dataset import read_csv
+    from bnlab.analysis import epochs_to_threshold
     from bnlab.files.history import METRICS, read_history
     from bnlab.files.scores import read_scores
     from bnlab.tracking.lineage import context_tags, dataset_inputs, file_md5
     from bnlab.tracking.store import (
-        DESCRIPTION_TAG,
-        MODEL_TAG,
         SCORES_TAG,
         Tracker,
         VariantRun,
@@ -231,10 +227,6 @@ def serve(stdin) -> None:
     )
 
     opening = decode(stdin.readline())
-    # Keras loads on this process's core while the stage trains on the other,
-    # so that logging the model once training is over does not wait for it.
-    loading = threading.Thread(target=importlib.import_module, args=("keras",))
-    loading.start()
     tracker = Tracker(opening.experiment)
     tracker.end_orphans()
     tags = context_tags(opening.stage, opening.variant)
@@ -242,7 +234,6 @@ def serve(stdin) -> None:
     params = flatten(opening.params)
     run = VariantRun(tracker, opening.variant, tags, params, opening.seeds, datasets)
     seed_runs = list(run.seed_runs.values())
-    chosen: list[int] = []  # the seed whose model is logged (see log_model)
 
     def log_results(message: Trained) -> None:
         history, scores = read_history(message.history), read_scores(message.scores)
@@ -259,33 +250,6 @@ def serve(stdin) -> None:
         tracker.log_artifacts(run.run_id, [Path(message.history)], "history")
         tracker.log_artifacts(run.run_id, [Path(message.scores)], "evaluation")
         tracker.client.set_tag(run.run_id, SCORES_TAG, file_md5(message.scores))
-        chosen.append(representative_seed(scores))
-
-    def log_model(models_dir: Path) -> None:
-        """Every seed's .keras file as an artifact of the variant's run, and the
-        representative seed's (the one whose boundary the report draws) as a
-        logged model of its child run: logging every seed's would cost more
-        than training them (the README's speed section has the figures)."""
-        tracker.log_folder(run.run_id, models_dir, "models")
-        loading.join()
-        models = importlib.import_module(MODELS_MODULE)
-        seed = chosen[0]
-        description = models.describe(opening.params)
-        model_id = models.log_keras_model(
-            tracker.experiment_id,
-            run.seed_runs[seed],
-            models.model_path(models_dir, seed),
-            name=f"{opening.variant}-seed-{seed}",
-            example=read_csv(opening.datasets["test"]).features,
-            tags={
-                **{k: v for k, v in tags.items() if k.startswith("mlflow.source.")},
-                "variant": opening.variant,
-                "seed": str(seed),
-                DESCRIPTION_TAG: f"{opening.variant}, seed {seed}: {description}",
-            },
-        )
-        tracker.client.set_tag(run.run_id, MODEL_TAG, model_id)
-        tracker.client.set_tag(run.run_id, DESCRIPTION_TAG, description)
 
     try:
         while isinstance(message := decode(stdin.readline()), Epochs | Trained):
@@ -296,7 +260,7 @@ def serve(stdin) -> None:
             else:
                 log_results(message)
         if isinstance(message, Finished):
-            log_model(Path(message.models_dir))
+            tracker.log_folder(run.run_id, Path(message.models_dir), "models")
     except BaseException as exc:
         # The store may be what failed: one try at ending the runs, not one per run.
         with contextlib.suppress(Exception):
