@@ -39,6 +39,7 @@ from bnlab.files.dataset import read_csv
 from bnlab.files.scores import read_scores
 from bnlab.params import load_params, load_variant_config
 from bnlab.report import DATASET, FIGURES_DIR, NUMBERS, OVERLAY, SUMMARY, learning_curves
+from bnlab.runtime.imports import skipping
 from bnlab.tracking import registry
 from bnlab.tracking.lineage import context_tags, file_md5
 from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG, SCORES_TAG, Tracker, flatten
@@ -81,7 +82,10 @@ def log_model(
     run = tracker.client.get_run(run_id)
     if MODEL_TAG in run.data.tags:
         return run.data.tags[MODEL_TAG]
-    from bnlab.tracking import models as keras_models  # loads Keras: only when needed
+    # Keras loads only when a model is to be logged, without the scikit-learn and
+    # matplotlib extras it would load for nothing (as in train).
+    with skipping("sklearn", "matplotlib"):
+        from bnlab.tracking import models as keras_models
 
     seed = representative_seed(read_scores(scores))
     child = tracker.seed_run(run_id, seed)
