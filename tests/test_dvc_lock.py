@@ -39,3 +39,23 @@ def test_lock_records_the_repositorys_code_params_and_commands():
                 if path in tracked:
                     stale.setdefault(stage, []).append(f"{path}: {how}")
     assert stale == {}, "run dvc repro and commit dvc.lock"
+
+
+def test_lock_records_exactly_the_deps_dvc_yaml_declares():
+    """A dep taken out of dvc.yaml stays in the lock, unnoticed by `dvc status`,
+    until the stage reruns: the lock must list each stage's deps as declared."""
+    from dvc.dependency.param import ParamsDependency
+    from dvc.repo import Repo
+
+    locked = yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"]
+    with Repo(str(ROOT)) as repo:
+        declared = {
+            stage.addressing: {
+                dep.def_path for dep in stage.deps if not isinstance(dep, ParamsDependency)
+            }
+            for stage in repo.index.stages
+        }
+    recorded = {
+        name: {dep["path"] for dep in entry.get("deps", [])} for name, entry in locked.items()
+    }
+    assert recorded == declared, "run dvc repro -f on the stages that differ and commit dvc.lock"

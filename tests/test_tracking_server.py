@@ -93,7 +93,7 @@ def test_pipeline_logs_to_the_server_and_postgres_holds_the_runs(repo, server):
     ).read_bytes()
 
 
-def test_logged_models_and_the_registry_live_on_the_server(repo, server, monkeypatch):
+def test_logged_models_and_the_registry_live_on_the_server(repo, server):
     _, folder, port = server  # after the pipeline test's repro
     uri = f"http://127.0.0.1:{port}"
     client, _ = mlflow_runs(uri)
@@ -101,7 +101,8 @@ def test_logged_models_and_the_registry_live_on_the_server(repo, server, monkeyp
     assert set(aliases) == {*VARIANTS, "best"}
     assert len(list((folder / "artifacts").rglob("MLmodel"))) == len(VARIANTS)
     best = client.get_model_version_by_alias("bn-circles", "best")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    # The global URI, not the variable: an earlier Tracker in this process set it.
+    mlflow.set_tracking_uri(uri)
     features = read_csv(repo / "data" / "prepared" / "test.csv").features.astype(np.float32)
     served = mlflow.pyfunc.load_model("models:/bn-circles@best").predict(features)
     seed = f"seed_{int(best.tags['seed']):03d}.keras"
