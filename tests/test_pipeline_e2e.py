@@ -250,8 +250,8 @@ def _keras_predictions(repo: Path, version, features: np.ndarray) -> np.ndarray:
     return keras.models.load_model(path, safe_mode=True).predict(features, verbose=0)
 
 
-def test_best_loads_as_pyfunc_and_predicts_as_its_keras_file(repo, first_repro):
-    mlflow.set_tracking_uri(store(repo))  # as a Tracker in this process may have set it
+def test_best_loads_as_pyfunc_and_predicts_as_its_keras_file(repo, first_repro, use_store):
+    use_store(store(repo))
     features = read_csv(repo / "data" / "prepared" / "test.csv").features.astype(np.float32)
     loaded = mlflow.pyfunc.load_model(f"models:/{MODEL}@best")
     best = MlflowClient(store(repo)).get_model_version_by_alias(MODEL, "best")

@@ -93,7 +93,7 @@ def test_pipeline_logs_to_the_server_and_postgres_holds_the_runs(repo, server):
     ).read_bytes()
 
 
-def test_logged_models_and_the_registry_live_on_the_server(repo, server):
+def test_logged_models_and_the_registry_live_on_the_server(repo, server, use_store):
     _, folder, port = server  # after the pipeline test's repro
     uri = f"http://127.0.0.1:{port}"
     client, _ = mlflow_runs(uri)
@@ -101,8 +101,7 @@ def test_logged_models_and_the_registry_live_on_the_server(repo, server):
     assert set(aliases) == {*VARIANTS, "best"}
     assert len(list((folder / "artifacts").rglob("MLmodel"))) == len(VARIANTS)
     best = client.get_model_version_by_alias("bn-circles", "best")
-    # The global URI, not the variable: an earlier Tracker in this process set it.
-    mlflow.set_tracking_uri(uri)
+    use_store(uri)
     features = read_csv(repo / "data" / "prepared" / "test.csv").features.astype(np.float32)
     served = mlflow.pyfunc.load_model("models:/bn-circles@best").predict(features)
     seed = f"seed_{int(best.tags['seed']):03d}.keras"
