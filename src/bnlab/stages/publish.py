@@ -109,14 +109,14 @@ def log_model(
 
 
 def register_variant(
-    tracker: Tracker, name: str, variant: str, run_id: str, model_id: str, scores: Path, stats: Path
+    tracker: Tracker, name: str, variant: str, run_id: str, model_id: str, scores: Path, mean: float
 ) -> tuple[str, str]:
     """Its model's version of the registered model, and what happened."""
     run = tracker.client.get_run(run_id)
     params = {k: v for k, v in run.data.params.items() if not k.startswith(("data.", "split."))}
     tags = {
         SCORES_TAG: file_md5(scores),
-        registry.MEAN_TAG: str(read_json(stats)["test_accuracy"]["mean"]),
+        registry.MEAN_TAG: str(mean),
         **params,
     }
     version, new = registry.register(tracker.client, name, variant, model_id, tags)
@@ -167,10 +167,10 @@ def main(argv: list[str] | None = None) -> None:
             variant_file(args.configs_dir, variant, ".json"),
             Path(args.test),
         )
-        versions[variant], registered = register_variant(
-            tracker, name, variant, run_id, model_id, scores, stats
-        )
         means[variant] = read_json(stats)["test_accuracy"]["mean"]
+        versions[variant], registered = register_variant(
+            tracker, name, variant, run_id, model_id, scores, means[variant]
+        )
         print(f"publish {variant}: {said}; {registered}", flush=True)
     if versions and registry.owns_aliases():
         best = max(means, key=means.get)
