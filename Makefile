@@ -9,10 +9,11 @@ UI_PORT ?= 5000
 SERVE_PORT ?= 5002
 MODEL ?= bn-circles@best
 
-.PHONY: help venv repro test test-fast lint format clean lock ui serve
+.PHONY: help venv repro extensions test test-fast lint format clean lock ui serve
 
 help:
 	@echo "make repro      set up .venv and run the whole pipeline (dvc repro)"
+	@echo "make extensions the tutorial's extensions against the study: reports/extensions.md"
 	@echo "make test       run every test (unit and end-to-end)"
 	@echo "make test-fast  run the fast tests only"
 	@echo "make ui         MLflow UI on http://127.0.0.1:$(UI_PORT) over ./mlflow.db"
@@ -37,6 +38,10 @@ $(STAMP):
 
 repro: venv
 	dvc repro
+
+# Its own pipeline: runs the study's stages it needs first (cached after make repro).
+extensions: venv
+	dvc repro extensions/dvc.yaml
 
 test: venv
 	python -m pytest

@@ -1,6 +1,7 @@
-"""The committed dvc.lock is the truth about the committed code and params:
-every file, param and command it records is what the repository holds, and it
-holds no stage that dvc.yaml does not have."""
+"""The committed dvc.lock files (the study's and the extensions') are the truth
+about the committed code and params: every file, param and command they record
+is what the repository holds, and they hold no stage their dvc.yaml does not
+have."""
 
 from __future__ import annotations
 
@@ -12,23 +13,36 @@ import yaml
 
 from tests.e2e import ROOT
 
+PIPELINES = ("dvc.yaml", "extensions/dvc.yaml")
+
 
 def _lines(*command: str) -> list[str]:
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     return done.stdout.splitlines()
 
 
+def locked_stages() -> dict[str, dict]:
+    """Every stage of every committed lock file, by DVC's name for it."""
+    stages = {}
+    for pipeline in PIPELINES:
+        lock = ROOT / pipeline.replace(".yaml", ".lock")
+        prefix = "" if pipeline == "dvc.yaml" else f"{pipeline}:"
+        entries = yaml.safe_load(lock.read_text())["stages"]
+        stages.update({f"{prefix}{name}": entry for name, entry in entries.items()})
+    return stages
+
+
 def test_lock_holds_exactly_the_stages_of_dvc_yaml():
-    locked = yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"]
-    stages = _lines(sys.executable, "-m", "dvc", "stage", "list", "--name-only")
-    assert sorted(locked) == sorted(stages)
+    stages = _lines(sys.executable, "-m", "dvc", "stage", "list", "--all", "--name-only")
+    assert sorted(locked_stages()) == sorted(stages)
 
 
 def test_lock_records_the_repositorys_code_params_and_commands():
     """`dvc status` against the lock; outputs may be missing (a fresh clone has
     none), but no file git holds, no param and no command may differ."""
     tracked = set(_lines("git", "ls-files"))
-    status = json.loads("".join(_lines(sys.executable, "-m", "dvc", "status", "--json")))
+    command = (sys.executable, "-m", "dvc", "status", "--json", *PIPELINES)
+    status = json.loads("".join(_lines(*command)))
     stale = {}
     for stage, changes in status.items():
         for change in changes:
@@ -47,7 +61,7 @@ def test_lock_records_exactly_the_deps_dvc_yaml_declares():
     from dvc.dependency.param import ParamsDependency
     from dvc.repo import Repo
 
-    locked = yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"]
+    locked = locked_stages()
     with Repo(str(ROOT)) as repo:
         declared = {
             stage.addressing: {

@@ -107,13 +107,13 @@ def test_publish_finds_the_run_that_wrote_the_scores(tracker, tmp_path, monkeypa
     scores, other = tmp_path / "scores.csv", tmp_path / "other.csv"
     scores.write_text("seed,test_accuracy\n0,0.8\n")
     other.write_text("seed,test_accuracy\n0,0.7\n")
-    assert tracker.find_variant_run("bn_after", scores) is None
+    assert tracker.find_training_run("train@bn_after", scores) is None
     older = _variant_run(tracker, "bn_after", scores)
     _variant_run(tracker, "bn_after", other)
     _variant_run(tracker, "bn_before", scores)
-    assert tracker.find_variant_run("bn_after", scores) == older
+    assert tracker.find_training_run("train@bn_after", scores) == older
     newer = _variant_run(tracker, "bn_after", scores)
-    assert tracker.find_variant_run("bn_after", scores) == newer, "the newest of equals"
+    assert tracker.find_training_run("train@bn_after", scores) == newer, "the newest of equals"
 
 
 def test_an_experiment_finds_its_own_run_first_then_the_workspaces(tracker, tmp_path, monkeypatch):
@@ -123,11 +123,11 @@ def test_an_experiment_finds_its_own_run_first_then_the_workspaces(tracker, tmp_
     ours = _variant_run(tracker, "baseline", scores, exp_name="ours")
     _variant_run(tracker, "baseline", scores, exp_name="theirs")
     monkeypatch.setenv("DVC_EXP_NAME", "ours")
-    assert tracker.find_variant_run("baseline", scores) == ours
+    assert tracker.find_training_run("train@baseline", scores) == ours
     monkeypatch.setenv("DVC_EXP_NAME", "cached-from-the-workspace")
-    assert tracker.find_variant_run("baseline", scores) == workspace
+    assert tracker.find_training_run("train@baseline", scores) == workspace
     monkeypatch.delenv("DVC_EXP_NAME")
-    assert tracker.find_variant_run("baseline", scores) == workspace
+    assert tracker.find_training_run("train@baseline", scores) == workspace
 
 
 def test_a_run_that_did_not_finish_is_not_found(tracker, tmp_path):
@@ -137,7 +137,7 @@ def test_a_run_that_did_not_finish_is_not_found(tracker, tmp_path):
     with pytest.raises(KeyboardInterrupt), run.ending():
         tracker.client.set_tag(run.run_id, SCORES_TAG, file_md5(scores))
         raise KeyboardInterrupt
-    assert tracker.find_variant_run("bn_after", scores) is None
+    assert tracker.find_training_run("train@bn_after", scores) is None
 
 
 def test_a_file_that_is_not_sqlite_is_refused_naming_uri_and_remedy(tmp_path):

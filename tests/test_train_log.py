@@ -38,10 +38,12 @@ CONFIG = variant_config(load_params(Path(__file__).parents[1] / "params.yaml"), 
 OPEN = Open(
     "bn-circles",
     "bn_after",
+    "bn_after",
     "train@bn_after",
     CONFIG.model_dump(exclude={"variant"}),
     SEEDS,
     {"train": "train.csv", "test": "test.csv"},
+    {},
 )
 
 

@@ -23,6 +23,11 @@ from bnlab.files.scores import SCORES
 THRESHOLD = 0.80  # the tutorial's "above 80%": test accuracy that counts as learned
 
 
+def late_start(n_epochs: int) -> int:
+    """First epoch of the late ones: the second half of training, past the initial climb."""
+    return n_epochs // 2 + 1
+
+
 @dataclass(frozen=True)
 class Interval:
     estimate: float
@@ -147,6 +152,13 @@ class VariantSummary:
     @property
     def never_reached(self) -> int:
         return int(np.isinf(self.epochs).sum())
+
+    @property
+    def late_spread(self) -> np.ndarray:
+        """Per seed, the s.d. of test accuracy over the late epochs (``late_start``):
+        how much the curve still jumps once it has learned."""
+        late = self.history.curves["val_accuracy"][:, late_start(self.history.n_epochs) - 1 :]
+        return late.std(axis=1, ddof=1) if late.shape[1] > 1 else np.zeros(len(late))
 
     def train_minus_test(self, from_epoch: int) -> Interval:
         """Per seed, mean over epochs >= from_epoch of training-mode minus test accuracy."""

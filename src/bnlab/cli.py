@@ -17,7 +17,17 @@ from bnlab.errors import BnlabError, Terminated
 from bnlab.runtime import interrupt
 from bnlab.runtime.quiet import native_stderr_to_file
 
-STAGES = ("configure", "generate", "split", "train", "evaluate", "plot", "report", "publish")
+STAGES = (
+    "configure",
+    "generate",
+    "split",
+    "train",
+    "evaluate",
+    "plot",
+    "report",
+    "publish",
+    "compare",
+)
 USAGE = f"usage: python -m bnlab [--debug] {{{','.join(STAGES)}}} [options]"
 
 

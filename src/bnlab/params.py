@@ -8,7 +8,7 @@ allowed (see :class:`ParamsError`), never a traceback.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -25,6 +25,9 @@ VARIANT_PLACEMENTS: dict[str, Placement] = {
     "bn_input": "input",
 }
 VariantName = Literal["baseline", "bn_after", "bn_before", "bn_input"]
+# An extension's name is a DVC stage name (train@<name>) and a file name.
+EXTENSION_NAME = r"^[a-z][a-z0-9_]*$"
+EXTENSIONS_PIPELINE = "extensions/dvc.yaml"  # their stages; dvc.yaml holds the study's
 
 
 class _Section(BaseModel):
@@ -66,6 +69,32 @@ class BNParams(_Section):
     scale: bool = Field(description="learn gamma")
 
 
+class BNChanges(_Section):
+    """Some of ``bn``'s keys: what an extension changes in the study's BN."""
+
+    momentum: float | None = Field(default=None, ge=0, le=1)
+    epsilon: float | None = Field(default=None, gt=0)
+    center: bool | None = None
+    scale: bool | None = None
+
+
+class Extension(_Section):
+    """One of the tutorial's extensions: a variant trained with some of ``bn``
+    changed, set against the study's variant ``against`` (default: its own)."""
+
+    variant: VariantName
+    bn: BNChanges = BNChanges()
+    against: VariantName | None = None
+
+    @property
+    def reference(self) -> VariantName:
+        return self.against or self.variant
+
+    @property
+    def changes(self) -> dict[str, object]:
+        return self.bn.model_dump(exclude_none=True)
+
+
 class MlflowParams(_Section):
     experiment: str = Field(min_length=1)
 
@@ -77,6 +106,8 @@ class Params(_Section):
     train: TrainParams
     bn: BNParams
     variants: tuple[VariantName, ...] = Field(min_length=1, strict=False)  # YAML gives a list
+    # Trained by extensions/dvc.yaml only: `dvc repro` leaves them out.
+    extensions: dict[Annotated[str, Field(pattern=EXTENSION_NAME)], Extension]
     mlflow: MlflowParams
 
     @model_validator(mode="after")
@@ -104,6 +135,30 @@ class VariantConfig(_Section):
     model: ModelParams
     train: TrainParams
     bn: BNParams | None
+    # An extension's only (see write_config: a study variant's file leaves them out).
+    extension: str | None = None
+    against: VariantName | None = None
+
+    @property
+    def name(self) -> str:
+        """What its runs and files are called: the extension's name, or the variant's."""
+        return self.extension or self.variant
+
+    @property
+    def stage(self) -> str:
+        """The DVC stage that trains it."""
+        return training_stage(self.name, extension=self.extension is not None)
+
+
+def training_stage(name: str, extension: bool = False) -> str:
+    """DVC's name for the stage that trains a study variant or an extension."""
+    return f"{EXTENSIONS_PIPELINE}:train@{name}" if extension else f"train@{name}"
+
+
+def write_config(config: VariantConfig, path: Path) -> None:
+    # Without the fields left at their defaults, a study variant's file keeps
+    # the bytes it had before extensions existed, and its training its cache.
+    path.write_text(config.model_dump_json(indent=2, exclude_defaults=True) + "\n")
 
 
 def variant_config(params: Params, variant: VariantName) -> VariantConfig:
@@ -115,6 +170,31 @@ def variant_config(params: Params, variant: VariantName) -> VariantConfig:
         train=params.train,
         bn=None if placement == "none" else params.bn,
     )
+
+
+def extension_config(params: Params, name: str) -> VariantConfig:
+    """What an extension's training reads: its variant's, with its changes to ``bn``.
+
+    Refused when the study does not train the variant it is set against, or
+    when it changes a BN the variant does not have.
+    """
+    extension = params.extensions[name]
+    key = f"extensions.{name}"
+    if extension.reference not in params.variants:
+        raise ParamsError(
+            f"params.yaml: {key} is set against {extension.reference}, which variants "
+            f"= {list(params.variants)} does not train: add it there, or change its 'against'"
+        )
+    config = variant_config(params, extension.variant)
+    if config.bn is None:
+        if extension.changes:
+            raise ParamsError(
+                f"params.yaml: {key}.bn = {extension.changes}: {extension.variant} has no "
+                "BatchNormalization to change"
+            )
+    else:
+        config = config.model_copy(update={"bn": config.bn.model_copy(update=extension.changes)})
+    return config.model_copy(update={"extension": name, "against": extension.reference})
 
 
 def load_variant_config(path: str | Path) -> VariantConfig:

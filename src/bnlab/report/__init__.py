@@ -11,6 +11,12 @@ BOUNDARIES = "decision_boundaries.png"
 EPOCHS = "epochs_to_80.png"
 SUMMARY = "summary.md"  # the report stage's text and numbers
 NUMBERS = "summary.json"
+EXTENSIONS = "extensions"  # the compare stage's: .md, .json, and a folder of figures
+
+
+def sweep(variant: str) -> str:
+    """The file of a variant's momentum sweep, in the EXTENSIONS folder."""
+    return f"momentum_sweep_{variant}.png"
 
 
 def learning_curves(variant: str) -> str:

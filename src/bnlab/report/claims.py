@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bnlab.analysis import THRESHOLD, Comparison, Interval, VariantSummary
+from bnlab.analysis import THRESHOLD, Comparison, Interval, VariantSummary, late_start
 
 ALPHA = 0.05  # significance level of every test a claim uses
 
@@ -75,7 +75,7 @@ def _before_worse(s: Summaries, c: Compared) -> tuple[bool, str]:
 def _train_below_test(s: Summaries, c: Compared) -> tuple[bool, str]:
     after = s["bn_after"]
     n_epochs = after.history.n_epochs
-    first = n_epochs // 2 + 1  # the second half: past the initial climb
+    first = late_start(n_epochs)
     gap = after.train_minus_test(from_epoch=first)
     evidence = (
         f"train - test accuracy over epochs {first}-{n_epochs}, "

@@ -1,7 +1,7 @@
 """Every figure of the study: the plot stage draws the dataset and the learning
-curves, the report stage the decision boundaries and the epochs to THRESHOLD
-(their file names are in ``bnlab.report``). Nothing here writes a file but
-``save``."""
+curves, the report stage the decision boundaries and the epochs to THRESHOLD,
+the extensions' compare stage the momentum sweeps (their file names are in
+``bnlab.report``). Nothing here writes a file but ``save``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from bnlab.analysis import THRESHOLD
+from bnlab.analysis import THRESHOLD, VariantSummary
 from bnlab.files.boundary import Boundary
 from bnlab.files.dataset import Dataset
 from bnlab.files.history import History
@@ -116,4 +116,57 @@ def epochs_figure(epochs: dict[str, np.ndarray], threshold: float = THRESHOLD) -
         ylabel="epoch",
         xlabel=f"variant (seeds that never reached it: {never})",
     )
+    return figure
+
+
+def sweep_figure(variant: str, points: dict[float, VariantSummary]) -> Figure:
+    """A momentum sweep: the test curves, then epochs to THRESHOLD (median and
+    IQR) and final test accuracy (mean and 95% interval) against momentum."""
+    figure = Figure(figsize=(15, 4.5))
+    curves, speed, final = (figure.add_subplot(1, 3, i) for i in (1, 2, 3))
+    for momentum, s in points.items():
+        epochs = np.arange(1, s.history.n_epochs + 1)
+        curves.plot(epochs, s.history.mean("val_accuracy"), label=f"momentum {momentum:g}")
+    curves.set(title="Test accuracy, mean over seeds", xlabel="epoch", ylabel="test accuracy")
+    curves.legend(loc="lower right")
+    # Evenly spaced: the interesting momenta (0.9, 0.99) sit close together.
+    positions = np.arange(len(points))
+    labels = [f"{m:g}" for m in points]
+    quartiles = [s.epochs_quartiles for s in points.values()]
+    medians = np.array([q.estimate for q in quartiles])
+    shown = np.isfinite(medians)
+    speed.errorbar(
+        positions[shown],
+        medians[shown],
+        yerr=[
+            [q.estimate - q.low for q, keep in zip(quartiles, shown, strict=True) if keep],
+            [q.high - q.estimate for q, keep in zip(quartiles, shown, strict=True) if keep],
+        ],
+        fmt="o",
+        capsize=4,
+    )
+    speed.set(
+        title=f"Epochs to {THRESHOLD:.0%}: median and IQR",
+        xlabel="bn.momentum",
+        ylabel="epoch",
+        xticks=positions,
+        xticklabels=labels,
+    )
+    intervals = [s.test_interval for s in points.values()]
+    final.errorbar(
+        positions,
+        [i.estimate for i in intervals],
+        yerr=[[i.estimate - i.low for i in intervals], [i.high - i.estimate for i in intervals]],
+        fmt="o",
+        capsize=4,
+    )
+    final.set(
+        title="Final test accuracy: mean and 95% interval",
+        xlabel="bn.momentum",
+        ylabel="test accuracy",
+        xticks=positions,
+        xticklabels=labels,
+    )
+    figure.suptitle(f"{variant}: BatchNormalization momentum sweep, {len(s.seeds)} seeds each")
+    figure.tight_layout(rect=(0, 0, 1, 0.93))
     return figure

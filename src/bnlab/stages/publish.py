@@ -7,7 +7,7 @@ per-seed scores, history, models, the median seed's logged model). This
 stage adds what the later stages made:
 
 - to each variant's run, found by the md5 of the scores file it wrote
-  (``Tracker.find_variant_run``): the headline statistics over seeds (mean
+  (``Tracker.find_training_run``): the headline statistics over seeds (mean
   test accuracy and its 95% interval, mean train accuracy, median epochs to
   80%) as metrics, all of them in ``<stats-dir>/<variant>.json`` as an
   artifact, its learning-curve figure and the shared figures. A run that
@@ -23,6 +23,12 @@ stage adds what the later stages made:
   experiment, and the aliases (``tracking.registry``);
 - one run named ``report`` with the report's tables and figures as artifacts.
 
+With ``--extensions`` (extensions/dvc.yaml), each extension's statistics and
+its numbers against the variant it is set against go into its training's run,
+its verdict becomes the run's description, and the extensions' report goes
+into a run named ``extensions``. Extensions get no logged model and no
+registry version: the registered model is the study's.
+
 It writes no file: the runs are in MLflow, and no output DVC hashes holds a
 run id. Only train and this stage talk to MLflow, so the store's import and
 start-up cost is paid by as few processes as possible.
@@ -37,8 +43,16 @@ from bnlab.analysis import representative_seed
 from bnlab.files import read_json, variant_file
 from bnlab.files.dataset import read_csv
 from bnlab.files.scores import read_scores
-from bnlab.params import load_params, load_variant_config
-from bnlab.report import DATASET, FIGURES_DIR, NUMBERS, OVERLAY, SUMMARY, learning_curves
+from bnlab.params import EXTENSIONS_PIPELINE, load_params, load_variant_config, training_stage
+from bnlab.report import (
+    DATASET,
+    EXTENSIONS,
+    FIGURES_DIR,
+    NUMBERS,
+    OVERLAY,
+    SUMMARY,
+    learning_curves,
+)
 from bnlab.runtime.imports import skipping
 from bnlab.tracking import registry
 from bnlab.tracking.lineage import context_tags, file_md5
@@ -54,15 +68,36 @@ HEADLINE = (
     "epochs_to_80.median",
 )
 
+# An extension's numbers against the variant it is set against
+# (reports/extensions.json), as metrics of its run: what the compare page sets
+# side by side.
+VS_REFERENCE = (
+    "test_accuracy_diff.mean",
+    "test_accuracy_diff.ci95_low",
+    "test_accuracy_diff.ci95_high",
+    "welch_p",
+    "reference_epochs_to_80_median",
+    "mann_whitney_p",
+    "late_spread",
+    "reference_late_spread",
+    "late_spread_mann_whitney_p",
+)
+
 
 def publish_variant(
-    tracker: Tracker, variant: str, run_id: str, stats: Path, figures: list[Path]
+    tracker: Tracker,
+    run_id: str,
+    stats: Path,
+    figures: list[Path],
+    metrics: dict[str, float] | None = None,
 ) -> str:
-    """Log a variant's statistics and figures into its run; say what happened."""
-    if tracker.has_artifacts(run_id, "figures"):
+    """Log a variant's (or an extension's) statistics, figures and further
+    metrics into its run, unless it has them; say what happened."""
+    if HEADLINE[0] in tracker.client.get_run(run_id).data.metrics:
         return f"already in its run {run_id}"
     numbers = flatten(read_json(stats))  # epochs_to_80.median is absent if no seed got there
-    tracker.log_metrics(run_id, {key: numbers[key] for key in HEADLINE if key in numbers})
+    headline = {key: numbers[key] for key in HEADLINE if key in numbers}
+    tracker.log_metrics(run_id, {**headline, **(metrics or {})})
     tracker.log_artifacts(run_id, [stats], "evaluation")
     tracker.log_artifacts(run_id, figures, "figures")
     return f"logged into its run {run_id}"
@@ -123,9 +158,14 @@ def register_variant(
     return version, f"{'registered' if new else 'already'} {name} version {version}"
 
 
-def publish_report(tracker: Tracker, files: list[Path]) -> str:
-    """A run named ``report`` with the report's files as artifacts; returns its id."""
-    run_id = tracker.start_run("report", context_tags("report", "all"))
+def publish_report(
+    tracker: Tracker, name: str, stage: str, files: list[Path], description: str = ""
+) -> str:
+    """A run named ``name`` with the report's files as artifacts; returns its id."""
+    tags = context_tags(stage, "all")
+    if description:
+        tags[DESCRIPTION_TAG] = description
+    run_id = tracker.start_run(name, tags)
     with tracker.running(run_id):
         tracker.log_artifacts(run_id, files, "report")
     return run_id
@@ -134,14 +174,29 @@ def publish_report(tracker: Tracker, files: list[Path]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bnlab publish", description=__doc__)
     parser.add_argument("--params", default="params.yaml", help="for variants and mlflow.*")
-    parser.add_argument("--configs-dir", required=True, help="folder of <variant>.json configs")
-    parser.add_argument("--models-dir", required=True, help="folder of <variant>/seed_NNN.keras")
-    parser.add_argument("--test", required=True, help="test CSV (the logged models' example)")
+    parser.add_argument("--configs-dir", help="folder of <variant>.json configs")
+    parser.add_argument("--models-dir", help="folder of <variant>/seed_NNN.keras")
+    parser.add_argument("--test", help="test CSV (the logged models' example)")
     parser.add_argument("--scores-dir", required=True, help="folder of <variant>.csv scores")
     parser.add_argument("--stats-dir", required=True, help="folder of <variant>.json statistics")
-    parser.add_argument("--figures-dir", required=True, help="plot's figures")
+    parser.add_argument("--figures-dir", help="plot's figures")
     parser.add_argument("--report-dir", required=True, help="report's summary.md and figures")
+    parser.add_argument(
+        "--extensions",
+        action="store_true",
+        help="the extensions' runs and report (extensions/dvc.yaml) instead of the study's",
+    )
     args = parser.parse_args(argv)
+    if args.extensions:
+        publish_extensions(args)
+        return
+    study_only = ("configs_dir", "models_dir", "test", "figures_dir")
+    if missing := [f"--{a.replace('_', '-')}" for a in study_only if getattr(args, a) is None]:
+        parser.error(f"the study's publish needs {', '.join(missing)}")
+    publish_study(args)
+
+
+def publish_study(args: argparse.Namespace) -> None:
     params = load_params(args.params)
     name = params.mlflow.experiment
     tracker = Tracker(name)
@@ -152,12 +207,12 @@ def main(argv: list[str] | None = None) -> None:
     for variant in params.variants:
         scores = variant_file(args.scores_dir, variant)
         stats = variant_file(args.stats_dir, variant, ".json")
-        run_id = tracker.find_variant_run(variant, scores)
+        run_id = tracker.find_training_run(training_stage(variant), scores)
         if run_id is None:
             print(f"publish {variant}: no run of its training in {tracker.uri}; not logging")
             continue
         figures_of = [figures / learning_curves(variant), *shared]
-        said = publish_variant(tracker, variant, run_id, stats, figures_of)
+        said = publish_variant(tracker, run_id, stats, figures_of)
         model_id = log_model(
             tracker,
             variant,
@@ -179,5 +234,36 @@ def main(argv: list[str] | None = None) -> None:
     elif versions:
         print("publish: a DVC experiment; the aliases stay with the workspace's study")
     files = [report / SUMMARY, report / NUMBERS, *sorted((report / FIGURES_DIR).glob("*.png"))]
-    run_id = publish_report(tracker, files)
+    run_id = publish_report(tracker, "report", "report", files)
     print(f"publish: report run {run_id}", flush=True)
+
+
+def publish_extensions(args: argparse.Namespace) -> None:
+    """Each extension's statistics, its numbers against the study and its verdict
+    into its training's run; the extensions' report into a run of its own."""
+    params = load_params(args.params)
+    tracker = Tracker(params.mlflow.experiment)
+    report = Path(args.report_dir)
+    compared = read_json(report / f"{EXTENSIONS}.json")["extensions"]
+    for name in params.extensions:
+        scores = variant_file(args.scores_dir, name)
+        run_id = tracker.find_training_run(training_stage(name, extension=True), scores)
+        if run_id is None:
+            print(f"publish {name}: no run of its training in {tracker.uri}; not logging")
+            continue
+        numbers = compared[name]
+        flat = flatten(numbers)  # a median is absent when it is "never"
+        against = {f"vs_reference.{key}": flat[key] for key in VS_REFERENCE if key in flat}
+        stats = variant_file(args.stats_dir, name, ".json")
+        said = publish_variant(tracker, run_id, stats, [], against)
+        tracker.client.set_tag(run_id, DESCRIPTION_TAG, numbers["verdict"])
+        print(f"publish {name}: {said}", flush=True)
+    files = [
+        report / f"{EXTENSIONS}.md",
+        report / f"{EXTENSIONS}.json",
+        *sorted((report / EXTENSIONS).glob("*.png")),
+    ]
+    verdicts = "\n".join(f"- {numbers['verdict']}" for numbers in compared.values())
+    stage = f"{EXTENSIONS_PIPELINE}:publish"
+    run_id = publish_report(tracker, EXTENSIONS, stage, files, verdicts)
+    print(f"publish: {EXTENSIONS} run {run_id}", flush=True)

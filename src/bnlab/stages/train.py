@@ -27,7 +27,7 @@ from bnlab.tracking.train_log import Open, TrainLog
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bnlab train", description=__doc__)
-    parser.add_argument("--config", required=True, help="configs/<variant>.json")
+    parser.add_argument("--config", required=True, help="configs/<variant>.json, or an extension's")
     parser.add_argument("--train", required=True, help="train CSV")
     parser.add_argument("--test", required=True, help="test CSV")
     parser.add_argument("--models-dir", required=True, help="folder for seed_NNN.keras")
@@ -43,8 +43,9 @@ def main(argv: list[str] | None = None) -> None:
     check_store(tracking_uri(repo_root()), params.mlflow.experiment)
     opening = Open(
         experiment=params.mlflow.experiment,
+        name=config.name,
         variant=config.variant,
-        stage=f"train@{config.variant}",
+        stage=config.stage,
         # Everything that shaped this training: the data's params and the variant's config.
         params={
             **params.model_dump(include={"data", "split"}),
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         },
         seeds=seeds,
         datasets={"train": args.train, "test": args.test},
+        tags=config.model_dump(include={"extension", "against"}, exclude_none=True),
     )
     with TrainLog(opening) as log:
         # TensorFlow loads here, while the worker loads MLflow; Keras' optional
@@ -62,8 +64,7 @@ def main(argv: list[str] | None = None) -> None:
 
         use_one_thread()
         print(
-            f"train {config.variant}: {len(seeds)} seeds x {config.train.epochs} epochs, "
-            "all at once",
+            f"train {config.name}: {len(seeds)} seeds x {config.train.epochs} epochs, all at once",
             flush=True,
         )
         started = time.perf_counter()
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         log.finish(Path(args.models_dir))
     accuracy = [s["test_accuracy"] for s in fitted.scores.values()]
     print(
-        f"train {config.variant}: trained in {trained:.1f} s, mean test accuracy "
+        f"train {config.name}: trained in {trained:.1f} s, mean test accuracy "
         f"{sum(accuracy) / len(accuracy):.3f}",
         flush=True,
     )

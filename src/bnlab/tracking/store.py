@@ -117,8 +117,9 @@ class Tracker:
             self.experiment_id = self._experiment_id(experiment)
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
 
-    def find_variant_run(self, variant: str, scores: Path) -> str | None:
-        """The FINISHED run of ``variant``'s training that wrote ``scores``, or None.
+    def find_training_run(self, stage: str, scores: Path) -> str | None:
+        """The FINISHED run of DVC stage ``stage`` (a variant's or an extension's
+        training) that wrote ``scores``, or None.
 
         A run of this DVC experiment (DVC_EXP_NAME) comes first, then a run of
         the workspace, then any other, newest first within each: a queued
@@ -130,7 +131,7 @@ class Tracker:
             [self.experiment_id],
             filter_string=(
                 f"tags.`{SCORES_TAG}` = '{file_md5(scores)}' "
-                f"and tags.`dvc.stage` = 'train@{variant}' and attributes.status = 'FINISHED'"
+                f"and tags.`dvc.stage` = '{stage}' and attributes.status = 'FINISHED'"
             ),
             order_by=["attributes.start_time DESC"],
         )

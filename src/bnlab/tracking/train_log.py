@@ -49,11 +49,13 @@ Curves = dict[str, list[list[float]]]  # metric -> per epoch -> per seed
 @dataclass(frozen=True)
 class Open:
     experiment: str
+    name: str  # the runs': the variant's, or the extension's
     variant: str
     stage: str
     params: dict
     seeds: list[int]
     datasets: dict[str, str]  # context (train, test) -> DVC path
+    tags: dict[str, str]  # besides where the runs came from: an extension's name and reference
 
 
 @dataclass(frozen=True)
@@ -229,10 +231,10 @@ def serve(stdin) -> None:
     opening = decode(stdin.readline())
     tracker = Tracker(opening.experiment)
     tracker.end_orphans()
-    tags = context_tags(opening.stage, opening.variant)
+    tags = {**context_tags(opening.stage, opening.variant), **opening.tags}
     datasets = dataset_inputs(opening.datasets)
     params = flatten(opening.params)
-    run = VariantRun(tracker, opening.variant, tags, params, opening.seeds, datasets)
+    run = VariantRun(tracker, opening.name, tags, params, opening.seeds, datasets)
     seed_runs = list(run.seed_runs.values())
 
     def log_results(message: Trained) -> None:
