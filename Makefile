@@ -70,6 +70,7 @@ format: venv
 
 clean:
 	rm -rf data/raw data/prepared configs models results metrics figures reports
+	rm -rf extensions/configs extensions/models extensions/results
 	rm -rf .pytest_cache .ruff_cache
 	find src tests -name __pycache__ -type d -exec rm -rf {} +
 

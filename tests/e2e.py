@@ -3,8 +3,10 @@ driven by the real git, dvc and MLflow."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -21,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ("baseline", "bn_after", "bn_before")
 PROJECT_FILES = (
     "dvc.yaml",
+    "extensions/dvc.yaml",
     ".dvcignore",
     "MLproject",
     "python_env.yaml",
@@ -73,7 +76,8 @@ def make_repo(path: Path, params: dict | None = None, source: Path = ROOT) -> Pa
     params (default: tiny ones), committed; the files come from ``source`` (a
     checkout of another revision, say), the virtual environment from ROOT."""
     for name in (*PROJECT_FILES, ".gitignore"):
-        shutil.copy(source / name, path)
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source / name, path / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     for folder in ("src", "scripts"):
         shutil.copytree(source / folder, path / folder, ignore=ignore)
@@ -108,8 +112,10 @@ def mlflow_runs(tracking_uri: str) -> tuple[MlflowClient, list]:
 
 
 def training_runs(runs: list) -> list:
-    """The runs train stages made (variant runs and their seed children), not the report's."""
-    return [r for r in runs if r.data.tags.get("dvc.stage", "").startswith("train@")]
+    """The runs train stages made (variant or extension runs and their seed
+    children), not the reports'."""
+    stage = "dvc.stage"
+    return [r for r in runs if r.data.tags.get(stage, "").split(":")[-1].startswith("train@")]
 
 
 def variant_runs(runs: list) -> list:
@@ -155,3 +161,57 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+
+# Every Python process started with PROBE first on PYTHONPATH (and
+# BNLAB_IMPORT_LOG naming a file) records the bnlab files it imported.
+PROBE = Path(__file__).parent / "import_probe"
+
+
+def import_log(repo: Path, name: str = "imports") -> Path:
+    return repo.with_name(f"{repo.name}-{name}.jsonl")  # beside the repository, not in it
+
+
+def probed(repo: Path, log: Path) -> dict[str, str]:
+    """The environment for a run whose processes the import probe records."""
+    return {"BNLAB_IMPORT_LOG": str(log), "PYTHONPATH": f"{PROBE}:{repo / 'src'}"}
+
+
+def imported_by_stage(repo: Path, lock: Path, log: Path) -> dict[str, set[str]]:
+    """Stage (as named in ``lock``) -> the bnlab files (repo-relative) its process
+    and that process's children imported, from the records in ``log``."""
+    stages = yaml.safe_load(lock.read_text())["stages"]
+    by_command = {tuple(shlex.split(entry["cmd"])[1:]): name for name, entry in stages.items()}
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    stage_of = {r["pid"]: by_command.get(tuple(r["argv"][1:])) for r in records}
+    imported: dict[str, set[str]] = {}
+    for record in records:
+        stage = stage_of[record["pid"]] or stage_of.get(record["ppid"])
+        assert stage, f"a process no stage started: {record['argv']}"
+        files = {str(Path(f).relative_to(repo)) for f in record["files"]}
+        imported.setdefault(stage, set()).update(files)
+    return imported
+
+
+def declared_code(repo: Path, deps: list[dict]) -> set[str]:
+    """The source files a stage's deps name, a folder standing for its .py files."""
+    code = set()
+    for dep in deps:
+        path = repo / dep["path"]
+        if dep["path"].startswith("src/"):
+            found = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+            code |= {str(f.relative_to(repo)) for f in found}
+    return code
+
+
+def check_declared_imports(repo: Path, lock: Path, log: Path) -> dict[str, set[str]]:
+    """Every stage of ``lock`` ran, and imported exactly the project files it
+    declares; what each imported."""
+    imported = imported_by_stage(repo, lock, log)
+    stages = yaml.safe_load(lock.read_text())["stages"]
+    assert set(imported) == set(stages), "every stage ran a bnlab process"
+    for stage, files in imported.items():
+        declared = declared_code(repo, stages[stage]["deps"])
+        assert files - declared == set(), f"{stage} imports files it does not declare"
+        assert declared - files == set(), f"{stage} declares files it does not import"
+    return imported

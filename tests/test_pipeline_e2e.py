@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 import urllib.request
 from pathlib import Path
 
@@ -21,11 +20,14 @@ from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG
 from tests import readme
 from tests.e2e import (
     VARIANTS,
+    check_declared_imports,
     dvc,
     free_port,
+    import_log,
     make_repo,
     mlflow_runs,
     output_hashes,
+    probed,
     run,
     stages_run,
     start_server,
@@ -44,22 +46,10 @@ def repo(tmp_path_factory) -> Path:
     return make_repo(tmp_path_factory.mktemp("bnlab-e2e"))
 
 
-PROBE = Path(__file__).parent / "import_probe"
-
-
-def import_log(repo: Path) -> Path:
-    return repo.with_name(f"{repo.name}-imports.jsonl")  # beside the repository, not in it
-
-
 @pytest.fixture(scope="module")
 def first_repro(repo) -> str:
     # Every Python process of the repro records the bnlab files it imported.
-    return dvc(
-        repo,
-        "repro",
-        BNLAB_IMPORT_LOG=str(import_log(repo)),
-        PYTHONPATH=f"{PROBE}:{repo / 'src'}",
-    )
+    return dvc(repo, "repro", **probed(repo, import_log(repo)))
 
 
 def store(repo: Path) -> str:
@@ -73,42 +63,9 @@ def test_repro_runs_every_stage(repo, first_repro):
     assert (repo / "dvc.lock").exists()
 
 
-def imported_by_stage(repo: Path) -> dict[str, set[str]]:
-    """Stage -> the bnlab files (repo-relative) its process and that process's
-    children imported, from the records of the import probe."""
-    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
-    by_command = {tuple(shlex.split(entry["cmd"])[1:]): name for name, entry in lock.items()}
-    records = [json.loads(line) for line in import_log(repo).read_text().splitlines()]
-    stage_of = {r["pid"]: by_command.get(tuple(r["argv"][1:])) for r in records}
-    imported: dict[str, set[str]] = {}
-    for record in records:
-        stage = stage_of[record["pid"]] or stage_of.get(record["ppid"])
-        assert stage, f"a process no stage started: {record['argv']}"
-        files = {str(Path(f).relative_to(repo)) for f in record["files"]}
-        imported.setdefault(stage, set()).update(files)
-    return imported
-
-
 def test_every_stage_declares_every_project_file_its_processes_import(repo, first_repro):
-    imported = imported_by_stage(repo)
-    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
-    assert set(imported) == set(lock), "every stage ran a bnlab process"
+    imported = check_declared_imports(repo, repo / "dvc.lock", import_log(repo))
     assert "src/bnlab/tracking/train_log.py" in imported["train@bn_after"], "the worker is seen"
-    for stage, files in imported.items():
-        declared = declared_code(repo, lock[stage]["deps"])
-        assert files - declared == set(), f"{stage} imports files it does not declare"
-        assert declared - files == set(), f"{stage} declares files it does not import"
-
-
-def declared_code(repo: Path, deps: list[dict]) -> set[str]:
-    """The source files a stage's deps name, a folder standing for its .py files."""
-    code = set()
-    for dep in deps:
-        path = repo / dep["path"]
-        if dep["path"].startswith("src/"):
-            found = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-            code |= {str(f.relative_to(repo)) for f in found}
-    return code
 
 
 def test_outputs_are_sane(repo, first_repro):
@@ -304,7 +261,7 @@ def test_bn_momentum_experiment_reruns_only_bn_training(repo, first_repro):
 
     # The README's comparison: the changed param and every variant's headline,
     # for the commit, the workspace and the experiment, in 120 columns.
-    table = run(repo, "bash", "-c", readme.command("dvc exp show"), COLUMNS="120")
+    table = run(repo, "bash", "-c", readme.command("dvc exp show --only-changed"), COLUMNS="120")
     lines = table.splitlines()
     assert max(len(line) for line in lines) <= 120, table
     assert "…" not in table, table

@@ -234,7 +234,9 @@ def load_params(path: str | Path = "params.yaml") -> Params:
 
 def _describe(error: dict) -> str:
     """One pydantic error as 'key = value: what is allowed'."""
-    key = ".".join(str(part) for part in error["loc"])
+    key = ".".join(str(part) for part in error["loc"] if part != "[key]")
+    if error["loc"][-1:] == ("[key]",):  # a bad name (of an extension), not a bad value
+        return f"{key}: {error['msg']}"
     if error["type"] == "missing":
         return f"{key}: missing (required)"
     if error["type"] == "extra_forbidden":

@@ -1,0 +1,214 @@
+"""The README's `make extensions` in a temporary repository, after the study:
+it trains the extensions only, its report's numbers are those of the per-seed
+files it was written from (computed here again, with scipy and the csv module),
+a second run trains nothing, and the extensions' runs are in MLflow."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from scipy import stats
+
+from tests import readme
+from tests.e2e import (
+    VARIANTS,
+    check_declared_imports,
+    dvc,
+    import_log,
+    make_repo,
+    mlflow_runs,
+    probed,
+    run,
+    shrink,
+    stages_run,
+    training_runs,
+)
+
+pytestmark = pytest.mark.slow
+
+SEEDS, EPOCHS = 3, 6  # enough seeds for Welch's test, enough epochs for a late half
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    params = shrink(yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text()))
+    params["train"].update(seeds=SEEDS, epochs=EPOCHS)
+    repo = make_repo(tmp_path_factory.mktemp("bnlab-extensions"), params)
+    dvc(repo, "repro")  # the study, as after `make repro`
+    return repo
+
+
+@pytest.fixture(scope="module")
+def extensions(repo) -> dict:
+    return yaml.safe_load((repo / "params.yaml").read_text())["extensions"]
+
+
+@pytest.fixture(scope="module")
+def made(repo) -> str:
+    log = import_log(repo, "extensions")
+    return run(repo, "bash", "-c", readme.command("make extensions"), **probed(repo, log))
+
+
+def test_it_trains_each_extension_and_nothing_the_study_trained(repo, extensions, made):
+    ran = stages_run(made)
+    prefix = "extensions/dvc.yaml:"
+    trained = {f"{prefix}train@{name}" for name in extensions}
+    rest = {f"{prefix}{stage}" for stage in ("configure", "evaluate", "compare", "publish")}
+    assert ran == trained | rest, "no stage of the study runs again"
+
+
+def test_every_extension_stage_declares_what_it_imports(repo, made):
+    log = import_log(repo, "extensions")
+    check_declared_imports(repo, repo / "extensions" / "dvc.lock", log)
+
+
+def test_a_second_run_trains_nothing(repo, made):
+    again = run(repo, "bash", "-c", readme.command("make extensions"))
+    assert stages_run(again) == set()
+
+
+def test_the_readmes_two_headline_tables_fit_120_columns_and_show_every_extension(
+    repo, extensions, made
+):
+    headline = json.loads((repo / "metrics" / "extensions.json").read_text())
+    shown_names = []
+    for command in (
+        readme.command("dvc exp show --drop '.*' --keep 'Experiment|bn_.+momentum'"),
+        readme.command("dvc exp show --drop '.*' --keep 'Experiment|bn_.+_(beta"),
+    ):
+        table = run(repo, "bash", "-c", command, COLUMNS="120")
+        lines = table.splitlines()
+        assert max(len(line) for line in lines) <= 120 and "…" not in table, table
+        names = next(line for line in lines if "Experiment" in line).split()[1:]
+        row = next(line for line in lines if "workspace" in line)
+        assert all(headline[name] in row for name in names), table
+        shown_names += names
+    assert sorted(shown_names) == sorted(extensions)
+    # The study's table leaves them out.
+    study = readme.command("dvc exp show --only-changed")
+    table = run(repo, "bash", "-c", study, COLUMNS="120")
+    header = next(line for line in table.splitlines() if "Experiment" in line).split()
+    assert header == ["Experiment", *VARIANTS], table
+
+
+def per_seed(path: Path, column: str) -> np.ndarray:
+    with path.open() as table:
+        return np.array([float(row[column]) for row in csv.DictReader(table)])
+
+
+def curves(path: Path) -> dict[str, list[float]]:
+    """Per seed, test accuracy per epoch, from a history CSV."""
+    found: dict[str, list[float]] = {}
+    with path.open() as table:
+        for row in csv.DictReader(table):
+            found.setdefault(row["seed"], []).append(float(row["val_accuracy"]))
+    return found
+
+
+def epochs_to_80(path: Path) -> np.ndarray:
+    """Per seed, the first epoch with test accuracy >= 0.8; inf if none."""
+    reached = [[e for e, a in enumerate(c, start=1) if a >= 0.8] for c in curves(path).values()]
+    return np.array([r[0] if r else np.inf for r in reached], dtype=float)
+
+
+def late_sd(path: Path) -> np.ndarray:
+    """Per seed, the sample s.d. of test accuracy over the second half of the epochs."""
+    return np.array([np.std(c[EPOCHS // 2 :], ddof=1) for c in curves(path).values()])
+
+
+def mann_whitney(a: np.ndarray, b: np.ndarray) -> float:
+    if np.array_equal(np.sort(a), np.sort(b)):
+        return 1.0
+    ceiling = np.nanmax(np.where(np.isinf(np.r_[a, b]), np.nan, np.r_[a, b]), initial=0) + 1
+    a, b = (np.where(np.isinf(x), ceiling, x) for x in (a, b))
+    return stats.mannwhitneyu(a, b, alternative="two-sided").pvalue
+
+
+def test_the_reports_numbers_are_those_of_the_per_seed_files(repo, extensions, made):
+    numbers = json.loads((repo / "reports" / "extensions.json").read_text())["extensions"]
+    text = (repo / "reports" / "extensions.md").read_text()
+    assert list(numbers) == list(extensions)
+    for name, extension in extensions.items():
+        reference = extension.get("against", extension["variant"])
+        ours = repo / "extensions" / "results"
+        theirs = repo / "results"
+        a = per_seed(ours / "scores" / f"{name}.csv", "test_accuracy")
+        b = per_seed(theirs / "scores" / f"{reference}.csv", "test_accuracy")
+        assert len(a) == len(b) == SEEDS
+        got = numbers[name]
+        assert got["against"] == reference
+        difference = got["test_accuracy_diff"]
+        assert difference["mean"] == pytest.approx(a.mean() - b.mean(), abs=1e-6)
+        if not np.array_equal(np.sort(a), np.sort(b)):
+            welch = stats.ttest_ind(a, b, equal_var=False)
+            low, high = welch.confidence_interval(0.95)
+            assert (difference["ci95_low"], difference["ci95_high"]) == pytest.approx(
+                (low, high), abs=1e-6
+            )
+            assert got["welch_p"] == pytest.approx(welch.pvalue, abs=1e-6)
+        # The verdict follows the interval: zero inside it is "no higher or lower".
+        covers = difference["ci95_low"] <= 0 <= difference["ci95_high"]
+        assert ("no higher or lower" in got["verdict"]) == covers
+        assert got["verdict"] in text
+        assert f"| {name} | {reference} |" in text
+        ea = epochs_to_80(ours / "history" / f"{name}.csv")
+        eb = epochs_to_80(theirs / "history" / f"{reference}.csv")
+        median = float(np.median(ea))
+        assert got["epochs_to_80_median"] == (median if np.isfinite(median) else None)
+        assert got["mann_whitney_p"] == pytest.approx(mann_whitney(ea, eb), abs=1e-6)
+        late = (
+            late_sd(ours / "history" / f"{name}.csv"),
+            late_sd(theirs / "history" / f"{reference}.csv"),
+        )
+        assert got["late_spread"] == pytest.approx(late[0].mean(), abs=1e-6)
+        assert got["reference_late_spread"] == pytest.approx(late[1].mean(), abs=1e-6)
+
+
+def test_the_report_has_its_sections_and_the_momentum_sweep(repo, made):
+    text = (repo / "reports" / "extensions.md").read_text()
+    for heading in (
+        "## Verdicts",
+        "## Against the study",
+        "## Momentum sweep: bn_after",
+        "## Batch order: what bnlab reproduces",
+    ):
+        assert heading in text
+    sweep = json.loads((repo / "reports" / "extensions.json").read_text())["sweeps"]["bn_after"]
+    assert [point["momentum"] for point in sweep] == [0.0, 0.5, 0.9, 0.99]
+    figure = repo / "reports" / "extensions" / "momentum_sweep_bn_after.png"
+    assert figure.stat().st_size > 10_000
+    assert "](extensions/momentum_sweep_bn_after.png)" in text
+
+
+def test_each_extensions_runs_say_what_makes_it_distinct(repo, extensions, made):
+    client, runs = mlflow_runs(f"sqlite:///{repo / 'mlflow.db'}")
+    extension_runs = {
+        r.data.tags["extension"]: r
+        for r in training_runs(runs)
+        if "extension" in r.data.tags and "seed" not in r.data.tags
+    }
+    assert set(extension_runs) == set(extensions)
+    numbers = json.loads((repo / "reports" / "extensions.json").read_text())["extensions"]
+    for name, extension in extensions.items():
+        run_ = extension_runs[name]
+        tags, params = run_.data.tags, run_.data.params
+        assert run_.info.run_name == name
+        assert tags["variant"] == extension["variant"]
+        assert tags["against"] == extension.get("against", extension["variant"])
+        assert tags["dvc.stage"] == f"extensions/dvc.yaml:train@{name}"
+        assert (params["extension"], params["against"]) == (name, tags["against"])
+        for key, value in extension.get("bn", {}).items():
+            assert params[f"bn.{key}"] == str(value)
+        assert run_.data.metrics["vs_reference.welch_p"] == pytest.approx(numbers[name]["welch_p"])
+        assert "test_accuracy.mean" in run_.data.metrics
+        assert tags["mlflow.note.content"] == numbers[name]["verdict"]
+        children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == run_.info.run_id]
+        assert len(children) == SEEDS
+    (report,) = [r for r in runs if r.info.run_name == "extensions"]
+    files = {f.path for f in client.list_artifacts(report.info.run_id, "report")}
+    assert {"report/extensions.md", "report/extensions.json"} <= files
