@@ -62,10 +62,10 @@ def test_make_clean_then_dvc_checkout_restores_every_output(clone, made):
     run(clone, "bash", "-c", readme.command("make clean"))
     assert not (clone / "models").exists() and not (clone / "metrics").exists()
     missing = subprocess.run(
-        ["bash", "-c", "dvc status"], cwd=clone, env=env(), capture_output=True, text=True
+        ["bash", "-c", "dvc status dvc.yaml"], cwd=clone, env=env(), capture_output=True, text=True
     )
     assert "deleted" in missing.stdout or "not in cache" in missing.stdout
     activate = readme.command("source .venv/bin/activate")
     run(clone, "bash", "-c", f"{activate} && {readme.command('dvc checkout')}")
-    assert "Data and pipelines are up to date" in run(clone, "bash", "-c", "dvc status")
+    assert "Data and pipelines are up to date" in run(clone, "bash", "-c", "dvc status dvc.yaml")
     assert git_status(clone) == ""
