@@ -102,7 +102,7 @@ def dvc(*args: str) -> list[str]:
 
 
 def bnlab_repo(folder: Path, seeds: int, epochs: int, code: Path) -> Path:
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params = yaml.safe_load((code / "params.yaml").read_text())  # that revision's own keys
     params["train"].update(seeds=seeds, epochs=epochs)
     folder.mkdir()
     return make_repo(folder, params, source=code)

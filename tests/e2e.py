@@ -76,6 +76,8 @@ def make_repo(path: Path, params: dict | None = None, source: Path = ROOT) -> Pa
     params (default: tiny ones), committed; the files come from ``source`` (a
     checkout of another revision, say), the virtual environment from ROOT."""
     for name in (*PROJECT_FILES, ".gitignore"):
+        if source != ROOT and not (source / name).exists():
+            continue  # a revision from before the file existed
         (path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source / name, path / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")

@@ -28,6 +28,7 @@ from tests.e2e import (
     stages_run,
     training_runs,
 )
+from tests.ui import mlflow_ui
 
 pytestmark = pytest.mark.slow
 
@@ -212,3 +213,25 @@ def test_each_extensions_runs_say_what_makes_it_distinct(repo, extensions, made)
     (report,) = [r for r in runs if r.info.run_name == "extensions"]
     files = {f.path for f in client.list_artifacts(report.info.run_id, "report")}
     assert {"report/extensions.md", "report/extensions.json"} <= files
+
+
+def test_the_compare_page_sets_the_momentum_sweep_side_by_side(repo, made, tmp_path):
+    """The study's bn_after run and its momentum extensions, in the real UI."""
+    _, runs = mlflow_runs(f"sqlite:///{repo / 'mlflow.db'}")
+    parents = [r for r in training_runs(runs) if "seed" not in r.data.tags]
+    sweep = {"bn_after": None, "bn_after_no_momentum": None, "bn_after_momentum_0_5": None}
+    for r in parents:
+        if r.info.run_name in sweep:
+            sweep[r.info.run_name] = r.info.run_id
+    experiment = runs[0].info.experiment_id
+    ids = json.dumps(list(sweep.values())).replace(" ", "")
+    with mlflow_ui(repo) as (page, base):
+        page.goto(f'{base}/#/compare-runs?runs={ids}&experiments=["{experiment}"]')
+        page.get_by_text(f"Comparing {len(sweep)} Runs").wait_for(timeout=60_000)
+        for name in sweep:
+            page.get_by_role("cell", name=name, exact=True).first.wait_for(timeout=30_000)
+        momentum = page.get_by_role("row").filter(has_text="bn.momentum").first
+        momentum.wait_for(timeout=30_000)
+        assert all(value in momentum.inner_text() for value in ("0.99", "0.0", "0.5"))
+        page.get_by_text("vs_reference.welch_p").first.wait_for(timeout=30_000)
+        page.screenshot(path=tmp_path / "compare.png", full_page=True)

@@ -3,50 +3,22 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from mlflow import MlflowClient
 
-from tests import readme
-from tests.e2e import VARIANTS, dvc, free_port, make_repo, mlflow_runs, start_server, stop
+from tests.e2e import VARIANTS, dvc, make_repo, mlflow_runs
+from tests.ui import mlflow_ui
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed: apt-get install chromium")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     repo = make_repo(tmp_path_factory.mktemp("bnlab-ui"))
     dvc(repo, "repro")
-    store = f"sqlite:///{repo / 'mlflow.db'}"
-    port = free_port()
-    # The README's command, on a free port.
-    server = start_server(
-        f"UI_PORT={port} {readme.command('make ui')}", repo, port, repo / "ui.log"
-    )
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-            )
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            yield page, f"http://127.0.0.1:{port}", store, repo
-            browser.close()
-    finally:
-        stop(server)
+    with mlflow_ui(repo) as (page, base):
+        yield page, base, f"sqlite:///{repo / 'mlflow.db'}", repo
 
 
 def _parents(store: str) -> tuple[str, dict[str, str]]:
