@@ -157,29 +157,44 @@ def main() -> None:
         if args.before:
             old_code = Path(scratch) / "before"
             run(ROOT, "git", "worktree", "add", "-q", "--detach", str(old_code), args.before)
-        for repeat in range(args.repeats):
-            print(f"repeat {repeat + 1}/{args.repeats}", file=sys.stderr, flush=True)
-            folder = Path(scratch) / f"r{repeat}"
-            folder.mkdir()
-            one = tutorial(VARIANTS, counts[0], args.epochs, folder)
-            reference.setdefault(str(counts[0]), []).append(one)
-            reference.setdefault("import", []).append(measure(IMPORTS, folder, MPLBACKEND="Agg"))
-            momentum = tutorial(VARIANTS[1:], counts[0], args.epochs, folder)
-            reference.setdefault("momentum", []).append(momentum)
-            if args.full_reference:
-                for seeds in counts[1:]:
-                    sample = tutorial(VARIANTS, seeds, args.epochs, folder)
-                    reference.setdefault(str(seeds), []).append(sample)
-            for name, sample in bnlab_round(folder, counts, args.epochs).items():
-                ours.setdefault(name, []).append(sample)
+        try:
+            rounds(args, counts, Path(scratch), reference, ours, before)
+        finally:  # a failed run leaves no worktree registered
             if args.before:
-                (folder / "before").mkdir()
-                old = bnlab_round(folder / "before", counts, args.epochs, old_code)
-                for name, sample in old.items():
-                    before.setdefault(name, []).append(sample)
-        if args.before:
-            run(ROOT, "git", "worktree", "remove", "--force", str(old_code))
+                run(ROOT, "git", "worktree", "remove", "--force", str(old_code))
     report(reference, ours, args.repeats, args.full_reference, counts, before, args.before)
+
+
+def rounds(
+    args: argparse.Namespace,
+    counts: tuple[int, int, int],
+    scratch: Path,
+    reference: dict[str, list[Sample]],
+    ours: dict[str, list[Sample]],
+    before: dict[str, list[Sample]],
+) -> None:
+    """Every repeat: the tutorial's code path, this code and, with --before,
+    that revision's (checked out in scratch/before)."""
+    for repeat in range(args.repeats):
+        print(f"repeat {repeat + 1}/{args.repeats}", file=sys.stderr, flush=True)
+        folder = scratch / f"r{repeat}"
+        folder.mkdir()
+        one = tutorial(VARIANTS, counts[0], args.epochs, folder)
+        reference.setdefault(str(counts[0]), []).append(one)
+        reference.setdefault("import", []).append(measure(IMPORTS, folder, MPLBACKEND="Agg"))
+        momentum = tutorial(VARIANTS[1:], counts[0], args.epochs, folder)
+        reference.setdefault("momentum", []).append(momentum)
+        if args.full_reference:
+            for seeds in counts[1:]:
+                sample = tutorial(VARIANTS, seeds, args.epochs, folder)
+                reference.setdefault(str(seeds), []).append(sample)
+        for name, sample in bnlab_round(folder, counts, args.epochs).items():
+            ours.setdefault(name, []).append(sample)
+        if args.before:
+            (folder / "before").mkdir()
+            old = bnlab_round(folder / "before", counts, args.epochs, scratch / "before")
+            for name, sample in old.items():
+                before.setdefault(name, []).append(sample)
 
 
 def report(
