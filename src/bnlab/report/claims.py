@@ -46,6 +46,10 @@ def signed(i: Interval) -> str:
     return f"{i.estimate:+.4f} [{i.low:+.4f}, {i.high:+.4f}]"
 
 
+def plain(i: Interval) -> str:
+    return f"{i.estimate:.4f} [{i.low:.4f}, {i.high:.4f}]"
+
+
 def _after_within_20(s: Summaries, c: Compared) -> tuple[bool, str]:
     epochs = s["bn_after"].epochs_quartiles
     return epochs.estimate <= 20, f"bn_after median [IQR] {epochs_text(epochs)}"

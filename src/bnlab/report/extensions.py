@@ -20,7 +20,7 @@ from bnlab.analysis import (
     mean_interval,
 )
 from bnlab.params import Extension
-from bnlab.report.claims import ALPHA, epochs_text, signed
+from bnlab.report.claims import ALPHA, epochs_text, plain, signed
 
 # A sweep of two points (the study's momentum and one other) is the comparison
 # the table already makes; from three on it is drawn.
@@ -74,25 +74,21 @@ class Result:
     spread: Spread
 
 
-def result(name: str, extension: Extension, summary: VariantSummary, reference: VariantSummary):
+def result(
+    name: str, extension: Extension, summary: VariantSummary, reference: VariantSummary
+) -> Result:
     spreads = summary.late_spread, reference.late_spread
     spread = Spread(*(mean_interval(s) for s in spreads), mann_whitney(*spreads))
     return Result(name, extension, summary, reference, compare(summary, reference), spread)
-
-
-def direction(significant: bool, better: bool | None) -> int:
-    """+1 better, -1 worse, 0 no difference (not significant, or no side to take)."""
-    if not significant or better is None:
-        return 0
-    return 1 if better else -1
 
 
 def speed(comparison: Comparison, medians: tuple[float, float]) -> int:
     """+1: reaches THRESHOLD sooner than the reference, -1 later, 0 no shift.
     The rank test decides whether there is a shift, the medians its side."""
     ours, theirs = medians
-    better = None if ours == theirs else bool(ours < theirs)
-    return direction(comparison.mann_whitney_p < ALPHA, better)
+    if comparison.mann_whitney_p >= ALPHA or ours == theirs:
+        return 0
+    return 1 if ours < theirs else -1
 
 
 def accuracy(comparison: Comparison) -> int:
@@ -104,7 +100,9 @@ def accuracy(comparison: Comparison) -> int:
     return 1 if difference.estimate > 0 else -1
 
 
-def verdict(subject: str, reference: str, comparison: Comparison, medians: tuple[float, float]):
+def verdict(
+    subject: str, reference: str, comparison: Comparison, medians: tuple[float, float]
+) -> str:
     """One sentence: does ``subject`` reach THRESHOLD sooner or later than
     ``reference``, and does it end higher or lower, with the evidence."""
 
@@ -157,10 +155,6 @@ def sweeps(
         if len(points) >= MIN_SWEEP:
             found.append(Sweep(variant, dict(sorted(points.items()))))
     return found
-
-
-def _plain(i: Interval) -> str:
-    return f"{i.estimate:.4f} [{i.low:.4f}, {i.high:.4f}]"
 
 
 def _times(ratio: float) -> str:
@@ -219,7 +213,7 @@ def markdown(results: list[Result], found: list[Sweep], figures: dict[str, str])
         ]
         for momentum, s in sweep.points.items():
             lines.append(
-                f"| {momentum:g} | {_plain(s.test_interval)} | {epochs_text(s.epochs_quartiles)} "
+                f"| {momentum:g} | {plain(s.test_interval)} | {epochs_text(s.epochs_quartiles)} "
                 f"| {s.never_reached} of {len(s.seeds)} | {s.late_spread.mean():.4f} |"
             )
         lines += ["", f"![momentum sweep, {sweep.variant}]({figures[sweep.variant]})"]

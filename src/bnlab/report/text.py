@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from bnlab.analysis import THRESHOLD, Comparison, Interval, VariantSummary
+from bnlab.analysis import THRESHOLD, Comparison, VariantSummary
 from bnlab.report import BOUNDARIES, EPOCHS, FIGURES_DIR
-from bnlab.report.claims import ALPHA, Verdict, epochs_text, signed
+from bnlab.report.claims import ALPHA, Verdict, epochs_text, plain, signed
 
 # The tutorial's single runs (shared/seed/batchnorm-tutorial.txt): train, test accuracy.
 TUTORIAL = {"baseline": (0.838, 0.846), "bn_after": (0.846, 0.848), "bn_before": (0.826, 0.830)}
@@ -15,10 +15,6 @@ TUTORIAL = {"baseline": (0.838, 0.846), "bn_after": (0.846, 0.848), "bn_before":
 
 def _shift(epochs: float) -> str:
     return "n/a (a median is never)" if np.isnan(epochs) else f"{epochs:+g}"
-
-
-def _plain(i: Interval) -> str:
-    return f"{i.estimate:.4f} [{i.low:.4f}, {i.high:.4f}]"
 
 
 def markdown(
@@ -44,7 +40,7 @@ def markdown(
     for name, s in summaries.items():
         tutorial = TUTORIAL.get(name)
         lines.append(
-            f"| {name} | {_plain(s.test_interval)} | {_plain(s.train_interval)} "
+            f"| {name} | {plain(s.test_interval)} | {plain(s.train_interval)} "
             f"| {epochs_text(s.epochs_quartiles)} | {s.never_reached} of {len(s.seeds)} "
             f"| {s.scores['test_loss'].mean():.4f} "
             f"| {f'{tutorial[0]:.3f} / {tutorial[1]:.3f}' if tutorial else '-'} |"
