@@ -195,8 +195,18 @@ def against_baseline(summaries: dict[str, VariantSummary]) -> dict[str, Comparis
     return {name: compare(s, base) for name, s in summaries.items() if name != "baseline"}
 
 
-def _finite(x: float) -> float | None:
+def finite(x: float) -> float | None:
+    """``x``, or None for inf (never reached) and nan: what JSON can hold."""
     return None if np.isinf(x) or np.isnan(x) else x
+
+
+def interval_record(i: Interval) -> dict[str, float]:
+    """An interval as the reports' JSON holds it: mean, ci95_low, ci95_high."""
+    return {
+        "mean": round(i.estimate, 6),
+        "ci95_low": round(i.low, 6),
+        "ci95_high": round(i.high, 6),
+    }
 
 
 def _spread(values: np.ndarray) -> dict[str, float]:
@@ -219,7 +229,7 @@ def statistics(summary: VariantSummary) -> dict:
     """Every statistic of a variant over its seeds, as the evaluate stage writes it."""
     record: dict = {name: _spread(values) for name, values in summary.scores.items()}
     record["epochs_to_80"] = {
-        "median": _finite(summary.epochs_quartiles.estimate),
+        "median": finite(summary.epochs_quartiles.estimate),
         "seeds_reaching": len(summary.seeds) - summary.never_reached,
     }
     record["seeds"] = len(summary.seeds)
@@ -240,32 +250,25 @@ def headline(record: dict) -> str:
 def report_numbers(summaries: dict[str, VariantSummary], compared: dict[str, Comparison]) -> dict:
     """The report's numbers per variant, and against the baseline, as summary.json holds them."""
 
-    def interval(i: Interval) -> dict:
-        return {
-            "mean": round(i.estimate, 6),
-            "ci95_low": round(i.low, 6),
-            "ci95_high": round(i.high, 6),
-        }
-
     numbers: dict = {}
     for name, s in summaries.items():
         epochs = s.epochs_quartiles
         numbers[name] = {
-            "test_accuracy": interval(s.test_interval),
-            "train_accuracy": interval(s.train_interval),
+            "test_accuracy": interval_record(s.test_interval),
+            "train_accuracy": interval_record(s.train_interval),
             "test_loss": round(float(s.scores["test_loss"].mean()), 6),
             "epochs_to_80": {
-                "median": _finite(epochs.estimate),
-                "q1": _finite(epochs.low),
-                "q3": _finite(epochs.high),
+                "median": finite(epochs.estimate),
+                "q1": finite(epochs.low),
+                "q3": finite(epochs.high),
                 "never": s.never_reached,
             },
         }
     for name, c in compared.items():
         numbers[name]["vs_baseline"] = {
-            "test_accuracy_diff": interval(c.difference),
+            "test_accuracy_diff": interval_record(c.difference),
             "welch_p": round(c.welch_p, 6),
-            "epochs_to_80_median_shift": _finite(c.epochs_shift),
+            "epochs_to_80_median_shift": finite(c.epochs_shift),
             "mann_whitney_p": round(c.mann_whitney_p, 6),
         }
     return numbers

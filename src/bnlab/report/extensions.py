@@ -15,6 +15,8 @@ from bnlab.analysis import (
     Interval,
     VariantSummary,
     compare,
+    finite,
+    interval_record,
     late_start,
     mann_whitney,
     mean_interval,
@@ -252,16 +254,6 @@ def batch_order(results: list[Result]) -> list[str]:
 def numbers(results: list[Result], found: list[Sweep]) -> dict:
     """The report's numbers, as reports/extensions.json holds them."""
 
-    def interval(i: Interval) -> dict:
-        return {
-            "mean": round(i.estimate, 6),
-            "ci95_low": round(i.low, 6),
-            "ci95_high": round(i.high, 6),
-        }
-
-    def finite(x: float) -> float | None:
-        return None if not np.isfinite(x) else x
-
     def epochs(s: VariantSummary) -> float | None:
         return finite(s.epochs_quartiles.estimate)
 
@@ -272,8 +264,8 @@ def numbers(results: list[Result], found: list[Sweep]) -> dict:
             "variant": r.extension.variant,
             "against": r.extension.reference,
             "changes": r.extension.changes,
-            "test_accuracy": interval(r.summary.test_interval),
-            "test_accuracy_diff": interval(c.difference),
+            "test_accuracy": interval_record(r.summary.test_interval),
+            "test_accuracy_diff": interval_record(c.difference),
             "welch_p": round(c.welch_p, 6),
             "epochs_to_80_median": epochs(r.summary),
             "reference_epochs_to_80_median": epochs(r.reference),
@@ -291,7 +283,7 @@ def numbers(results: list[Result], found: list[Sweep]) -> dict:
         record["sweeps"][sweep.variant] = [
             {
                 "momentum": momentum,
-                "test_accuracy": interval(s.test_interval),
+                "test_accuracy": interval_record(s.test_interval),
                 "epochs_to_80_median": epochs(s),
                 "late_spread": round(float(s.late_spread.mean()), 6),
             }
