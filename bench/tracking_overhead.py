@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bnlab.analysis import THRESHOLD
 from bnlab.files import variant_file
 from bnlab.files.history import History, read_history
 from bnlab.params import load_variant_config
@@ -35,14 +36,17 @@ def messages(variant: str, history: History) -> str:
     *streamed, last = blocks
     sent = [
         Open(
-            "bench",
-            variant,
-            f"train@{variant}",
-            load_variant_config(variant_file("configs", variant, ".json")).model_dump(
+            experiment="bench",
+            name=variant,
+            variant=variant,
+            stage=f"train@{variant}",
+            params=load_variant_config(variant_file("configs", variant, ".json")).model_dump(
                 exclude={"variant"}
             ),
-            list(history.seeds),
-            {"train": "data/prepared/train.csv", "test": "data/prepared/test.csv"},
+            seeds=list(history.seeds),
+            datasets={"train": "data/prepared/train.csv", "test": "data/prepared/test.csv"},
+            tags={},
+            threshold=THRESHOLD,
         )
     ]
     sent += streamed

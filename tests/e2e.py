@@ -39,6 +39,8 @@ def shrink(params: dict) -> dict:
     tiny["data"]["n_samples"] = 200
     tiny["split"]["n_train"] = 100
     tiny["train"].update(epochs=3, seeds=2)
+    for network in ("cnn", "lstm"):  # for the tests that add them to `networks`
+        tiny[network]["epochs"] = 2
     return tiny
 
 

@@ -40,6 +40,9 @@ def _with(params: dict, section: str, key: str, value) -> dict:
         ("train", "epochs", 0, "train.epochs = 0: Input should be greater than or equal to 1"),
         ("data", "noise", -0.1, "data.noise = -0.1: Input should be greater than or equal to 0"),
         ("bn", "momentun", 0.5, "bn.momentun: unknown key"),
+        ("cnn", "epochs", 0, "cnn.epochs = 0: Input should be greater than or equal to 1"),
+        ("lstm", "threshold", 1.5, "lstm.threshold = 1.5: Input should be less than or equal to 1"),
+        ("digits", "n_train", 1797, "digits.n_train = 1797: Input should be less than 1797"),
     ],
 )
 def test_bad_value_gives_one_line_naming_key_value_and_rule(
@@ -86,6 +89,8 @@ FLOAT_PARAMS = [
     ("train", "momentum"),
     ("bn", "momentum"),
     ("bn", "epsilon"),
+    ("cnn", "threshold"),
+    ("lstm", "threshold"),
 ]
 
 

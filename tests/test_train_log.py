@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
+from bnlab.analysis import THRESHOLD
 from bnlab.files.dataset import Dataset, write_csv
 from bnlab.files.history import write_history
 from bnlab.files.scores import write_scores
@@ -44,6 +45,7 @@ OPEN = Open(
     SEEDS,
     {"train": "train.csv", "test": "test.csv"},
     {},
+    threshold=THRESHOLD,
 )
 
 

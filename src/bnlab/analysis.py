@@ -125,13 +125,14 @@ def mann_whitney(variant: np.ndarray, baseline: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class VariantSummary:
-    """A variant's seeds: their final scores, epochs to THRESHOLD and curves."""
+    """A variant's seeds: their final scores, epochs to its threshold and curves."""
 
     variant: str
     seeds: tuple[int, ...]
     scores: dict[str, np.ndarray]  # score name (SCORES) -> per seed, in the order of seeds
-    epochs: np.ndarray  # per seed, epochs to THRESHOLD; inf where never reached
+    epochs: np.ndarray  # per seed, epochs to threshold; inf where never reached
     history: History
+    threshold: float = THRESHOLD  # the MLP's; a digits network's is its param
 
     @property
     def test_accuracy(self) -> np.ndarray:
@@ -167,16 +168,25 @@ class VariantSummary:
 
 
 def summarize(
-    variant: str, scores: dict[int, dict[str, float]], history: History
+    variant: str,
+    scores: dict[int, dict[str, float]],
+    history: History,
+    threshold: float = THRESHOLD,
 ) -> VariantSummary:
-    reached = [epochs_to_threshold(curve) for curve in history.curves["val_accuracy"]]
+    reached = [epochs_to_threshold(curve, threshold) for curve in history.curves["val_accuracy"]]
     return VariantSummary(
         variant=variant,
         seeds=history.seeds,
         scores={name: np.array([scores[s][name] for s in history.seeds]) for name in SCORES},
         epochs=np.array([math.inf if e is None else e for e in reached], dtype=np.float64),
         history=history,
+        threshold=threshold,
     )
+
+
+def epochs_key(threshold: float) -> str:
+    """The statistics' name for epochs to a threshold: ``epochs_to_80`` for 0.8."""
+    return f"epochs_to_{round(threshold * 100)}"
 
 
 def compare(variant: VariantSummary, baseline: VariantSummary) -> Comparison:
@@ -228,7 +238,7 @@ def _spread(values: np.ndarray) -> dict[str, float]:
 def statistics(summary: VariantSummary) -> dict:
     """Every statistic of a variant over its seeds, as the evaluate stage writes it."""
     record: dict = {name: _spread(values) for name, values in summary.scores.items()}
-    record["epochs_to_80"] = {
+    record[epochs_key(summary.threshold)] = {
         "median": finite(summary.epochs_quartiles.estimate),
         "seeds_reaching": len(summary.seeds) - summary.never_reached,
     }
@@ -242,7 +252,7 @@ def headline(record: dict) -> str:
     when the median seed never got there)."""
     accuracy = record["test_accuracy"]
     half_width = (accuracy["ci95_high"] - accuracy["ci95_low"]) / 2
-    median = record["epochs_to_80"]["median"]
+    median = next(v["median"] for k, v in record.items() if k.startswith("epochs_to_"))
     epochs = "never" if median is None else f"{median:g}"
     return f"{accuracy['mean']:.3f} ±{half_width:.3f} ep {epochs}"
 
@@ -257,7 +267,7 @@ def report_numbers(summaries: dict[str, VariantSummary], compared: dict[str, Com
             "test_accuracy": interval_record(s.test_interval),
             "train_accuracy": interval_record(s.train_interval),
             "test_loss": round(float(s.scores["test_loss"].mean()), 6),
-            "epochs_to_80": {
+            epochs_key(s.threshold): {
                 "median": finite(epochs.estimate),
                 "q1": finite(epochs.low),
                 "q3": finite(epochs.high),
@@ -268,7 +278,7 @@ def report_numbers(summaries: dict[str, VariantSummary], compared: dict[str, Com
         numbers[name]["vs_baseline"] = {
             "test_accuracy_diff": interval_record(c.difference),
             "welch_p": round(c.welch_p, 6),
-            "epochs_to_80_median_shift": finite(c.epochs_shift),
+            f"{epochs_key(summaries[name].threshold)}_median_shift": finite(c.epochs_shift),
             "mann_whitney_p": round(c.mann_whitney_p, 6),
         }
     return numbers

@@ -7,6 +7,7 @@ allowed (see :class:`ParamsError`), never a traceback.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -25,6 +26,18 @@ VARIANT_PLACEMENTS: dict[str, Placement] = {
     "bn_input": "input",
 }
 VariantName = Literal["baseline", "bn_after", "bn_before", "bn_input"]
+# The networks of the study: the tutorial's MLP on circles (always trained by
+# dvc.yaml), and its CNN and LSTM fragments on scikit-learn's digits, each with
+# the placements its layer plan has (bnlab.model.networks). dvc.yaml lists
+# every (network, variant) pair of DIGITS_VARIANTS as a train_network stage;
+# those of a network not in `networks` write empty outputs and train nothing.
+Network = Literal["mlp", "cnn", "lstm"]
+DigitsNetwork = Literal["cnn", "lstm"]
+DIGITS_VARIANTS: dict[str, tuple[VariantName, ...]] = {
+    "cnn": ("baseline", "bn_after", "bn_before"),
+    "lstm": ("baseline", "bn_after"),
+}
+DIGITS_ROWS = 1797  # load_digits: 8x8 images of the digits 0-9
 # An extension's name is a DVC stage name (train@<name>) and a file name.
 EXTENSION_NAME = r"^[a-z][a-z0-9_]*$"
 EXTENSIONS_PIPELINE = "extensions/dvc.yaml"  # their stages; dvc.yaml holds the study's
@@ -95,6 +108,20 @@ class Extension(_Section):
         return self.bn.model_dump(exclude_none=True)
 
 
+class DigitsParams(_Section):
+    n_train: int = Field(
+        gt=0, lt=DIGITS_ROWS, description="first n_train rows train, the rest test"
+    )
+
+
+class NetworkParams(_Section):
+    """A digits network: its width, how long it trains, when it has learned."""
+
+    units: int = Field(ge=1, description="filters of each Conv2D, or the LSTM's units")
+    epochs: int = Field(ge=1, description="its training's, instead of train.epochs")
+    threshold: float = Field(gt=0, le=1, description="test accuracy that counts as learned")
+
+
 class MlflowParams(_Section):
     experiment: str = Field(min_length=1)
 
@@ -109,6 +136,22 @@ class Params(_Section):
     # Trained by extensions/dvc.yaml only: `dvc repro` leaves them out.
     extensions: dict[Annotated[str, Field(pattern=EXTENSION_NAME)], Extension]
     mlflow: MlflowParams
+    networks: tuple[Network, ...] = Field(min_length=1, strict=False)
+    digits: DigitsParams
+    cnn: NetworkParams
+    lstm: NetworkParams
+
+    def network(self, name: DigitsNetwork) -> NetworkParams:
+        return getattr(self, name)
+
+    def network_variants(self) -> list[tuple[DigitsNetwork, VariantName]]:
+        """The (network, variant) pairs of the digits networks in ``networks``."""
+        return [
+            (n, v)
+            for n, variants in DIGITS_VARIANTS.items()
+            if n in self.networks
+            for v in variants
+        ]
 
     @model_validator(mode="after")
     def _split_inside_data(self) -> Params:
@@ -119,6 +162,11 @@ class Params(_Section):
             )
         if len(set(self.variants)) != len(self.variants):
             raise ValueError(f"variants = {list(self.variants)}: each variant may appear once")
+        if "mlp" not in self.networks or len(set(self.networks)) != len(self.networks):
+            raise ValueError(
+                f"networks = {list(self.networks)}: must list mlp (dvc.yaml always trains it) "
+                "and each network once"
+            )
         return self
 
 
@@ -150,12 +198,81 @@ class VariantConfig(_Section):
         return training_stage(self.name, extension=self.extension is not None)
 
 
+class NetworkConfig(_Section):
+    """Everything that determines one digits network variant's training: its
+    network's width, the study's train.* with the network's epochs, and bn.*
+    for a BN placement only (as ``VariantConfig``)."""
+
+    network: DigitsNetwork
+    variant: VariantName
+    placement: Placement
+    units: int
+    train: TrainParams
+    bn: BNParams | None
+
+    @property
+    def name(self) -> str:
+        """What its runs and files are called: ``cnn_bn_after``."""
+        return network_variant(self.network, self.variant)
+
+    @property
+    def stage(self) -> str:
+        return f"train_network@{self.name}"
+
+
+class Unselected(_Section):
+    """The config of a digits variant whose network is not in ``networks``:
+    its stage trains nothing, and stays cached while it is not selected."""
+
+    network: DigitsNetwork
+    variant: VariantName
+    selected: Literal[False]
+
+
+def network_variant(network: str, variant: str) -> str:
+    return f"{network}_{variant}"
+
+
+def network_config(
+    params: Params, network: DigitsNetwork, variant: VariantName
+) -> NetworkConfig | Unselected:
+    if network not in params.networks:
+        return Unselected(network=network, variant=variant, selected=False)
+    placement = VARIANT_PLACEMENTS[variant]
+    settings = params.network(network)
+    return NetworkConfig(
+        network=network,
+        variant=variant,
+        placement=placement,
+        units=settings.units,
+        train=params.train.model_copy(update={"epochs": settings.epochs}),
+        bn=None if placement == "none" else params.bn,
+    )
+
+
+def load_network_config(path: str | Path) -> NetworkConfig | None:
+    """The config configure wrote, or None for a variant whose network is not selected."""
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(raw, dict) and raw.get("selected") is False:
+            Unselected.model_validate(raw, strict=False)
+            return None
+        return NetworkConfig.model_validate(raw, strict=False)
+    except OSError as exc:
+        raise ParamsError(f"{path}: cannot be read ({exc.strerror})") from None
+    except ValidationError as exc:
+        raise ParamsError(f"{path}: {_describe(exc.errors()[0])}") from None
+    except ValueError as exc:  # json's: not JSON
+        raise ParamsError(f"{path}: not valid JSON ({exc})") from None
+
+
 def training_stage(name: str, extension: bool = False) -> str:
     """DVC's name for the stage that trains a study variant or an extension."""
     return f"{EXTENSIONS_PIPELINE}:train@{name}" if extension else f"train@{name}"
 
 
-def write_config(config: VariantConfig, path: Path) -> None:
+def write_config(config: VariantConfig | NetworkConfig | Unselected, path: Path) -> None:
     # Without the fields left at their defaults, a study variant's file keeps
     # the bytes it had before extensions existed, and its training its cache.
     path.write_text(config.model_dump_json(indent=2, exclude_defaults=True) + "\n")

@@ -57,13 +57,14 @@ def variant_figure(variant: str, history: History) -> Figure:
     return figure
 
 
-def overlay_figure(histories: dict[str, History]) -> Figure:
+def overlay_figure(histories: dict[str, History], network: str = "") -> Figure:
     figure = Figure(figsize=(7, 4.5))
     axes = figure.add_subplot()
     for variant, history in histories.items():
         _band(axes, np.arange(1, history.n_epochs + 1), history, "val_accuracy", variant)
     axes.set(
-        title="Test accuracy per epoch, mean ± 1 s.d. over seeds",
+        title=f"{network.upper() + ': ' if network else ''}"
+        "Test accuracy per epoch, mean ± 1 s.d. over seeds",
         xlabel="epoch",
         ylabel="test accuracy",
     )

@@ -6,6 +6,11 @@ writes each variant's effective settings (the baseline's without ``bn``); each
 train stage depends on its own file only, and a file whose bytes did not
 change keeps that variant's training cached.
 
+It also writes ``networks/<network>_<variant>.json`` for every CNN and LSTM
+variant (``params.DIGITS_VARIANTS``): its settings when its network is in
+``networks``, else a short file that says it is not selected. The file is
+what keeps train_network@<name> cached, as for the MLP's variants.
+
 With ``--extensions`` (extensions/dvc.yaml) it writes one per extension of
 ``params.yaml``: its variant's settings with its changes to ``bn``, its name
 and the study variant it is set against.
@@ -16,7 +21,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bnlab.params import extension_config, load_params, variant_config, write_config
+from bnlab.params import (
+    DIGITS_VARIANTS,
+    extension_config,
+    load_params,
+    network_config,
+    network_variant,
+    variant_config,
+    write_config,
+)
+
+NETWORKS_DIR = "networks"  # in the study's configs folder
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -37,3 +52,14 @@ def main(argv: list[str] | None = None) -> None:
     for config in configs:
         write_config(config, out_dir / f"{config.name}.json")
     print(f"configure: {', '.join(c.name for c in configs)} -> {out_dir}/", flush=True)
+    if not args.extensions:
+        (out_dir / NETWORKS_DIR).mkdir(exist_ok=True)
+        for network, variants in DIGITS_VARIANTS.items():
+            for variant in variants:
+                name = network_variant(network, variant)
+                write_config(
+                    network_config(params, network, variant),
+                    out_dir / NETWORKS_DIR / f"{name}.json",
+                )
+        selected = [n for n in DIGITS_VARIANTS if n in params.networks]
+        print(f"configure: networks {', '.join(selected) or 'none'} of cnn, lstm", flush=True)

@@ -15,6 +15,7 @@ import argparse
 import time
 from pathlib import Path
 
+from bnlab.analysis import THRESHOLD
 from bnlab.files.boundary import write_boundary
 from bnlab.files.dataset import read_csv
 from bnlab.files.history import write_history
@@ -53,7 +54,11 @@ def main(argv: list[str] | None = None) -> None:
         },
         seeds=seeds,
         datasets={"train": args.train, "test": args.test},
-        tags=config.model_dump(include={"extension", "against"}, exclude_none=True),
+        tags={
+            "network": "mlp",
+            **config.model_dump(include={"extension", "against"}, exclude_none=True),
+        },
+        threshold=THRESHOLD,
     )
     with TrainLog(opening) as log:
         # TensorFlow loads here, while the worker loads MLflow; Keras' optional

@@ -56,6 +56,9 @@ class Open:
     seeds: list[int]
     datasets: dict[str, str]  # context (train, test) -> DVC path
     tags: dict[str, str]  # besides where the runs came from: an extension's name and reference
+    # Each seed's epochs to it go into its run; None where the threshold is a
+    # param training does not depend on (a digits network's).
+    threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -243,8 +246,8 @@ def serve(stdin) -> None:
         reached = zip(history.seeds, history.curves["val_accuracy"], strict=True)
         for index, (seed, curve) in enumerate(reached):
             final = dict(scores[seed])
-            epochs = epochs_to_threshold(curve)
-            if epochs is not None:
+            epochs = opening.threshold and epochs_to_threshold(curve, opening.threshold)
+            if epochs:
                 final["epochs_to_80"] = epochs
             tracker.log_run(seed_runs[index], _seed_curves(message.rest, index), final, first)
         # The variant's run carries the mean over seeds of every per-epoch curve.

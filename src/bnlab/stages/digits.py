@@ -1,0 +1,43 @@
+"""Stage digits: scikit-learn's digits + ``digits.n_train`` -> train and test CSVs.
+
+``load_digits`` ships with scikit-learn (nothing is downloaded): 1,797 images
+of 8x8 pixels, 0-16, in a fixed order. The first n_train rows train, the rest
+test, as the circles' split. When ``networks`` lists no digits network, both
+files hold the header only and scikit-learn is not even imported: the MLP
+study pays nothing for this stage but a process start.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from bnlab.files.digits import PIXELS, Images, write_images
+from bnlab.params import DIGITS_VARIANTS, load_params
+
+
+def load_digits() -> Images:
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    digits = sklearn_digits()
+    return Images(digits.data.astype(np.float32), digits.target.astype(np.int64))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bnlab digits", description=__doc__)
+    parser.add_argument("--params", default="params.yaml")
+    parser.add_argument("--train", required=True, help="train CSV to write")
+    parser.add_argument("--test", required=True, help="test CSV to write")
+    args = parser.parse_args(argv)
+    params = load_params(args.params)
+    if any(network in params.networks for network in DIGITS_VARIANTS):
+        images = load_digits()
+        train, test = images.rows(0, params.digits.n_train), images.rows(params.digits.n_train)
+    else:
+        train = test = Images(np.zeros((0, PIXELS), np.float32), np.zeros(0, np.int64))
+    write_images(train, args.train)
+    write_images(test, args.test)
+    print(
+        f"digits: {len(train)} train -> {args.train}, {len(test)} test -> {args.test}", flush=True
+    )
