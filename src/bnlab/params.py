@@ -217,7 +217,7 @@ class NetworkConfig(_Section):
 
     @property
     def stage(self) -> str:
-        return f"train_network@{self.name}"
+        return network_stage(self.name)
 
 
 class Unselected(_Section):
@@ -231,6 +231,11 @@ class Unselected(_Section):
 
 def network_variant(network: str, variant: str) -> str:
     return f"{network}_{variant}"
+
+
+def network_stage(name: str) -> str:
+    """DVC's name for the stage that trains a digits network's variant."""
+    return f"train_network@{name}"
 
 
 def network_config(

@@ -22,3 +22,8 @@ def sweep(variant: str) -> str:
 def learning_curves(variant: str) -> str:
     """The file of a variant's train and test accuracy per epoch (the plot stage's)."""
     return f"accuracy_{variant}.png"
+
+
+def network_figure(network: str) -> str:
+    """The file of a digits network's test-accuracy curves, in FIGURES_DIR."""
+    return f"{network}_test_accuracy.png"

@@ -20,14 +20,10 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from bnlab.analysis import Comparison, VariantSummary, compare, interval_record, report_numbers
+from bnlab.report import network_figure
 from bnlab.report.claims import ALPHA, epochs_text, plain, signed
 
 TITLES = {"cnn": "The CNN", "lstm": "The LSTM"}
-
-
-def figure_name(network: str) -> str:
-    """The file of a network's test-accuracy curves, in the report's figures folder."""
-    return f"{network}_test_accuracy.png"
 
 
 @dataclass(frozen=True)
@@ -114,7 +110,7 @@ def markdown(section: Section, figures_dir: str) -> list[str]:
     ]
     for key, (supported, evidence) in section.verdicts().items():
         lines.append(f"| {claims[key]} | {said[supported]} | {evidence} |")
-    figure = figure_name(section.network)
+    figure = network_figure(section.network)
     lines += ["", f"![{section.network}: test accuracy per epoch]({figures_dir}/{figure})", ""]
     return lines
 

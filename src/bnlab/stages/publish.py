@@ -21,7 +21,11 @@ stage adds what the later stages made:
   more per train stage (the README's speed section has the figures);
 - its logged model as a version of the registered model named after the
   experiment, and the aliases (``tracking.registry``);
-- one run named ``report`` with the report's tables and figures as artifacts.
+- one run named ``report`` with the report's tables and figures as artifacts;
+- to each CNN and LSTM variant's run (the networks in ``networks``), its
+  statistics (epochs to its network's threshold), its network's figure and
+  its layers as the description. Their models are in their runs' artifacts
+  (train logs them); the registered model stays the MLP's.
 
 With ``--extensions`` (extensions/dvc.yaml), each extension's statistics and
 its numbers against the variant it is set against go into its training's run,
@@ -43,7 +47,16 @@ from bnlab.analysis import representative_seed
 from bnlab.files import read_json, variant_file
 from bnlab.files.dataset import read_csv
 from bnlab.files.scores import read_scores
-from bnlab.params import EXTENSIONS_PIPELINE, load_params, load_variant_config, training_stage
+from bnlab.model.network_plans import describe_plan
+from bnlab.params import (
+    EXTENSIONS_PIPELINE,
+    VARIANT_PLACEMENTS,
+    load_params,
+    load_variant_config,
+    network_stage,
+    network_variant,
+    training_stage,
+)
 from bnlab.report import (
     DATASET,
     EXTENSIONS,
@@ -52,6 +65,7 @@ from bnlab.report import (
     OVERLAY,
     SUMMARY,
     learning_curves,
+    network_figure,
 )
 from bnlab.runtime.imports import skipping
 from bnlab.tracking import registry
@@ -59,13 +73,13 @@ from bnlab.tracking.lineage import context_tags, file_md5
 from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG, SCORES_TAG, Tracker, flatten
 
 # The statistics a variant's run shows as metrics (the rest are in its
-# evaluation/<variant>.json): what the runs page compares first.
+# evaluation/<variant>.json): what the runs page compares first, and the
+# median epochs to its threshold (epochs_to_80.median for the MLP's).
 HEADLINE = (
     "test_accuracy.mean",
     "test_accuracy.ci95_low",
     "test_accuracy.ci95_high",
     "train_accuracy.mean",
-    "epochs_to_80.median",
 )
 
 # An extension's numbers against the variant it is set against
@@ -96,7 +110,11 @@ def publish_variant(
     if HEADLINE[0] in tracker.client.get_run(run_id).data.metrics:
         return f"already in its run {run_id}"
     numbers = flatten(read_json(stats))  # epochs_to_80.median is absent if no seed got there
-    headline = {key: numbers[key] for key in HEADLINE if key in numbers}
+    headline = {
+        key: value
+        for key, value in numbers.items()
+        if key in HEADLINE or (key.startswith("epochs_to_") and key.endswith(".median"))
+    }
     tracker.log_metrics(run_id, {**headline, **(metrics or {})})
     tracker.log_artifacts(run_id, [stats], "evaluation")
     tracker.log_artifacts(run_id, figures, "figures")
@@ -178,6 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models-dir", help="folder of <variant>/seed_NNN.keras")
     parser.add_argument("--test", help="test CSV (the logged models' example)")
     parser.add_argument("--scores-dir", required=True, help="folder of <variant>.csv scores")
+    parser.add_argument("--network-scores-dir", help="folder of <network>_<variant>.csv scores")
     parser.add_argument("--stats-dir", required=True, help="folder of <variant>.json statistics")
     parser.add_argument("--figures-dir", help="plot's figures")
     parser.add_argument("--report-dir", required=True, help="report's summary.md and figures")
@@ -233,9 +252,26 @@ def publish_study(args: argparse.Namespace) -> None:
         print(f"publish: aliases {', '.join(versions)} and {registry.BEST} ({best})")
     elif versions:
         print("publish: a DVC experiment; the aliases stay with the workspace's study")
+    for network, variant in params.network_variants():
+        print(publish_network(tracker, args, network, variant), flush=True)
     files = [report / SUMMARY, report / NUMBERS, *sorted((report / FIGURES_DIR).glob("*.png"))]
     run_id = publish_report(tracker, "report", "report", files)
     print(f"publish: report run {run_id}", flush=True)
+
+
+def publish_network(tracker: Tracker, args: argparse.Namespace, network: str, variant: str) -> str:
+    """A CNN or LSTM variant's statistics, figure and layers into its training's run."""
+    name = network_variant(network, variant)
+    scores = variant_file(args.network_scores_dir, name)
+    run_id = tracker.find_training_run(network_stage(name), scores)
+    if run_id is None:
+        return f"publish {name}: no run of its training in {tracker.uri}; not logging"
+    figure = Path(args.report_dir) / FIGURES_DIR / network_figure(network)
+    said = publish_variant(tracker, run_id, variant_file(args.stats_dir, name, ".json"), [figure])
+    units = load_params(args.params).network(network).units
+    plan = describe_plan(network, VARIANT_PLACEMENTS[variant], units)
+    tracker.client.set_tag(run_id, DESCRIPTION_TAG, f"{network} {variant}: {plan}")
+    return f"publish {name}: {said}"
 
 
 def publish_extensions(args: argparse.Namespace) -> None:

@@ -23,7 +23,16 @@ from bnlab.files.history import read_history
 from bnlab.files.scores import read_scores
 from bnlab.model.network_plans import describe_plan
 from bnlab.params import VARIANT_PLACEMENTS, Params, load_params, network_variant
-from bnlab.report import BOUNDARIES, EPOCHS, FIGURES_DIR, NUMBERS, SUMMARY, figures, networks
+from bnlab.report import (
+    BOUNDARIES,
+    EPOCHS,
+    FIGURES_DIR,
+    NUMBERS,
+    SUMMARY,
+    figures,
+    network_figure,
+    networks,
+)
 from bnlab.report.claims import judge
 from bnlab.report.text import markdown
 
@@ -73,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         histories = {name: s.history for name, s in section.summaries.items()}
         figure = figures.overlay_figure(histories, network=network)
-        figures.save(figure, drawn / networks.figure_name(network))
+        figures.save(figure, drawn / network_figure(network))
         text += "\n\n" + "\n".join(networks.markdown(section, FIGURES_DIR))
         numbers.setdefault("networks", {})[network] = networks.numbers(section)
     (out_dir / SUMMARY).write_text(text)
