@@ -8,17 +8,22 @@ Everything is measured in this run, on this machine, medians over repeats:
 - bnlab: a real ``dvc repro`` in a fresh git + DVC repository (empty DVC
   cache, new MLflow store) holding the project's pipeline and params, then a
   ``dvc repro`` with nothing changed, then ``dvc exp run -S bn.momentum=0.0``;
-  and cold repros with 1, 10 (the default) and 100 seeds per variant.
+  and cold repros with 1, 10 (the default) and 100 seeds per variant;
+- the extended study: a cold ``dvc repro`` with ``networks: [mlp, cnn, lstm]``
+  (10 seeds), against the tutorial's path for all of it: its MLP scripts and
+  ``bench/tutorial_networks.py`` (the CNN and LSTM fragments, one
+  ``Sequential.fit`` per seed), one process per variant.
 
 Peak memory is the largest resident set of any process in the command's
 tree (the stage processes and their workers included), from ``wait4``.
 
 The tutorial's path takes about 10 s a seed, so for 10 and 100 seeds per
-variant it is estimated from its measured one-seed runs (import + fit per
-seed) unless ``--full-reference`` runs it (about 5 and 50 minutes).
+variant (and 10 for each CNN and LSTM variant) it is estimated from its
+measured one-seed runs (import + fit per seed) unless ``--full-reference``
+runs it (about 5 and 50 minutes, and 8 for the networks).
 
     python -m bench.speed [--repeats 3] [--full-reference] [--epochs 100] [--seeds 1,10,100]
-                          [--before REV]
+                          [--network-epochs 30] [--before REV]
 
 ``--before REV`` also measures bnlab's scenarios with the code of git
 revision REV (a worktree of this repository), in the same run, and shows both
@@ -27,8 +32,8 @@ side by side: what a change cost or saved.
 (from the repository's root: it builds its repositories with the end-to-end
 tests' helper, ``tests.e2e.make_repo``).
 
-``--epochs`` and ``--seeds`` (one seed, the default count, many) exist for a
-quick smoke run (the tests run one); the figures that count use the defaults.
+``--epochs``, ``--network-epochs`` and ``--seeds`` (one seed, the default count,
+many) exist for a quick smoke run (the tests run one); the figures that count use the defaults.
 """
 
 from __future__ import annotations
@@ -46,15 +51,18 @@ from pathlib import Path
 
 import yaml
 
+from bnlab.params import DIGITS_VARIANTS
 from tests.e2e import ROOT, env, make_repo, run
 
 VARIANTS = ("baseline", "bn_after", "bn_before")
-# What the tutorial's script loads before its first model: its fixed cost per process.
+NETWORK_VARIANTS = [(n, v) for n, variants in DIGITS_VARIANTS.items() for v in variants]
+# What the tutorial's scripts load before their first model: a fixed cost per process.
 IMPORTS = [
     sys.executable,
     "-c",
     "import keras.layers, keras.models, keras.optimizers, matplotlib.pyplot, sklearn.datasets",
 ]
+NETWORK_IMPORTS = [sys.executable, "-c", "import keras.layers, keras.models, sklearn.datasets"]
 
 
 @dataclass(frozen=True)
@@ -97,23 +105,44 @@ def tutorial(variants: tuple[str, ...], seeds: int, epochs: int, folder: Path) -
     return Sample(sum(s.seconds for s in samples), max(s.peak_mb for s in samples))
 
 
+def tutorial_networks(seeds: int, epochs: int, folder: Path) -> Sample:
+    """The tutorial's path for every CNN and LSTM variant, one process each."""
+    script = str(ROOT / "bench" / "tutorial_networks.py")
+    samples = [
+        measure([sys.executable, script, n, v, str(seeds), str(epochs)], folder)
+        for n, v in NETWORK_VARIANTS
+    ]
+    return Sample(sum(s.seconds for s in samples), max(s.peak_mb for s in samples))
+
+
 def dvc(*args: str) -> list[str]:
     return [sys.executable, "-m", "dvc", *args]
 
 
-def bnlab_repo(folder: Path, seeds: int, epochs: int, code: Path) -> Path:
+def bnlab_repo(folder: Path, seeds: int, epochs: int, code: Path, **sections: dict) -> Path:
     params = yaml.safe_load((code / "params.yaml").read_text())  # that revision's own keys
     params["train"].update(seeds=seeds, epochs=epochs)
+    for section, values in sections.items():
+        params[section] = values if section == "networks" else {**params[section], **values}
     folder.mkdir()
     return make_repo(folder, params, source=code)
 
 
 def bnlab_round(
-    folder: Path, counts: tuple[int, int, int], epochs: int, code: Path = ROOT
+    folder: Path,
+    counts: tuple[int, int, int],
+    epochs: int,
+    network_epochs: int,
+    code: Path = ROOT,
 ) -> dict[str, Sample]:
     """One repeat of every bnlab scenario with the code in ``code``, each in
-    fresh repositories."""
+    fresh repositories (the extended study only where that code has networks)."""
     found = {}
+    if "networks" in yaml.safe_load((code / "params.yaml").read_text()):
+        every = {n: {"epochs": network_epochs} for n in DIGITS_VARIANTS}
+        networks = ["mlp", *DIGITS_VARIANTS]
+        repo = bnlab_repo(folder / "extended", counts[1], epochs, code, networks=networks, **every)
+        found["extended"] = measure(dvc("repro"), repo, PYTHONPATH=str(repo / "src"))
     for seeds in counts:
         repo = bnlab_repo(folder / f"seeds-{seeds}", seeds, epochs, code)
         own = {"PYTHONPATH": str(repo / "src")}  # the repository's bnlab, not the installed one
@@ -144,6 +173,7 @@ def main() -> None:
     parser.add_argument("--full-reference", action="store_true")
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--seeds", default="1,10,100", help="one, the default, many")
+    parser.add_argument("--network-epochs", type=int, default=30, help="each CNN and LSTM's")
     parser.add_argument("--before", metavar="REV", help="also measure this git revision's code")
     args = parser.parse_args()
     counts = tuple(int(n) for n in args.seeds.split(","))
@@ -184,15 +214,23 @@ def rounds(
         reference.setdefault("import", []).append(measure(IMPORTS, folder, MPLBACKEND="Agg"))
         momentum = tutorial(VARIANTS[1:], counts[0], args.epochs, folder)
         reference.setdefault("momentum", []).append(momentum)
+        networks = tutorial_networks(counts[0], args.network_epochs, folder)
+        reference.setdefault("networks-1", []).append(networks)
+        reference.setdefault("networks-import", []).append(measure(NETWORK_IMPORTS, folder))
         if args.full_reference:
             for seeds in counts[1:]:
                 sample = tutorial(VARIANTS, seeds, args.epochs, folder)
                 reference.setdefault(str(seeds), []).append(sample)
-        for name, sample in bnlab_round(folder, counts, args.epochs).items():
+            sample = tutorial_networks(counts[1], args.network_epochs, folder)
+            reference.setdefault("networks", []).append(sample)
+        found = bnlab_round(folder, counts, args.epochs, args.network_epochs)
+        for name, sample in found.items():
             ours.setdefault(name, []).append(sample)
         if args.before:
             (folder / "before").mkdir()
-            old = bnlab_round(folder / "before", counts, args.epochs, scratch / "before")
+            old = bnlab_round(
+                folder / "before", counts, args.epochs, args.network_epochs, scratch / "before"
+            )
             for name, sample in old.items():
                 before.setdefault(name, []).append(sample)
 
@@ -215,6 +253,13 @@ def report(
         per_seed = (one.seconds - fixed) / few
         for seeds in counts[1:]:
             ref[str(seeds)] = Sample(fixed + per_seed * seeds, one.peak_mb)
+        nets = ref["networks-1"]
+        fixed = ref["networks-import"].seconds * len(NETWORK_VARIANTS)
+        per_seed = (nets.seconds - fixed) / few
+        ref["networks"] = Sample(fixed + per_seed * default, nets.peak_mb)
+    # The extended study's reference: the MLP's scripts and the networks', 10 seeds each.
+    mlp, nets = ref[str(default)], ref["networks"]
+    ref["extended"] = Sample(mlp.seconds + nets.seconds, max(mlp.peak_mb, nets.peak_mb))
     mine = {key: median(samples) for key, samples in ours.items()}
     old = {key: median(samples) for key, samples in before.items()}
 
@@ -230,7 +275,13 @@ def report(
         left = f"{theirs.seconds:7.1f} s {theirs.peak_mb / 1024:5.2f} GB{note:>3}" if theirs else ""
         ratio = f"{m.seconds / theirs.seconds:8.2f}" if theirs else ""
         right = f"{m.seconds:6.1f} s [{spread(ours[key])}] {m.peak_mb / 1024:4.2f} GB"
-        was = f"{old[key].seconds:8.1f} s {old[key].peak_mb / 1024:4.2f} GB" if old else ""
+        was = ""
+        if old:  # "-": that revision has no such scenario
+            was = (
+                f"{old[key].seconds:8.1f} s {old[key].peak_mb / 1024:4.2f} GB"
+                if key in old
+                else f"{'-':>18}"
+            )
         print(f"{label:<44}{left:>26}{was}{right:>24}{ratio}")
 
     estimated = "" if full else " *"
@@ -244,12 +295,18 @@ def report(
     row(f"cold, 3 variants x {many} seeds", ref[str(many)], f"cold-{many}", estimated)
     row("nothing changed (tutorial: rerun all 3)", one, "noop")
     row("bn.momentum=0.0 (tutorial: rerun 2 BN)", ref["momentum"], "momentum")
+    row(
+        f"cold, extended: + CNN, LSTM, {default} seeds",
+        ref["extended"],
+        "extended",
+        estimated,
+    )
     if not full:
         print(f"* estimated from the {few}-seed runs; --full-reference measures it")
 
-    measured = targets(one, mine, ours, counts)
+    measured = targets(one, ref["extended"], mine, ours, counts)
     if old:
-        earlier = targets(one, old, before, counts)
+        earlier = targets(one, ref["extended"], old, before, counts)
         print(f"\n{'target':<44}{before_rev[:12]:>12}{'measured':>10}  {'goal':<10}")
         for (label, value, goal, limit), (_, was, _, _) in zip(measured, earlier, strict=True):
             met = "met" if value <= limit else "NOT met"
@@ -261,11 +318,13 @@ def report(
 
 
 def targets(
-    one: Sample, mine: dict[str, Sample], samples: dict[str, list[Sample]], counts
+    one: Sample, extended: Sample, mine: dict[str, Sample], samples: dict[str, list[Sample]], counts
 ) -> list[tuple[str, float, str, float]]:
-    """(label, measured, goal, limit) of each target, for one code's medians."""
+    """(label, measured, goal, limit) of each target, for one code's medians
+    (nan where that code has no such scenario)."""
     _, default, many = counts
     cold = mine[f"cold-{default}"]
+    ours_extended = mine["extended"].seconds if "extended" in mine else float("nan")
     peak = max(s.peak_mb for runs in samples.values() for s in runs) / 1024
     return [
         ("default cold repro / tutorial's 3 scripts", cold.seconds / one.seconds, "<= 0.5", 0.5),
@@ -283,6 +342,12 @@ def targets(
             0.75,
         ),
         ("peak memory of any process, GB", peak, "<= 1", 1.0),
+        (
+            "extended study / tutorial's code path",
+            ours_extended / extended.seconds,
+            "<= 0.25",
+            0.25,
+        ),
     ]
 
 

@@ -21,10 +21,11 @@ from mlflow import MlflowClient
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ("baseline", "bn_after", "bn_before")
-NETWORK_STAGE = "train_network@"
+NETWORK_STAGE = "networks/dvc.yaml:train_network@"
 PROJECT_FILES = (
     "dvc.yaml",
     "extensions/dvc.yaml",
+    "networks/dvc.yaml",
     ".dvcignore",
     "MLproject",
     "python_env.yaml",
@@ -182,10 +183,22 @@ def probed(repo: Path, log: Path) -> dict[str, str]:
     return {"BNLAB_IMPORT_LOG": str(log), "PYTHONPATH": f"{PROBE}:{repo / 'src'}"}
 
 
-def imported_by_stage(repo: Path, lock: Path, log: Path) -> dict[str, set[str]]:
-    """Stage (as named in ``lock``) -> the bnlab files (repo-relative) its process
-    and that process's children imported, from the records in ``log``."""
-    stages = yaml.safe_load(lock.read_text())["stages"]
+def locked(repo: Path, *pipelines: str) -> dict[str, dict]:
+    """Every stage of these pipelines' lock files, by DVC's name for it
+    (``networks/dvc.yaml:digits``; no prefix for dvc.yaml's)."""
+    stages = {}
+    for pipeline in pipelines:
+        lock = repo / pipeline.replace(".yaml", ".lock")
+        prefix = "" if pipeline == "dvc.yaml" else f"{pipeline}:"
+        entries = yaml.safe_load(lock.read_text())["stages"]
+        stages.update({f"{prefix}{name}": entry for name, entry in entries.items()})
+    return stages
+
+
+def imported_by_stage(repo: Path, stages: dict[str, dict], log: Path) -> dict[str, set[str]]:
+    """Stage (as named in ``stages``, from ``locked``) -> the bnlab files
+    (repo-relative) its process and that process's children imported, from the
+    records in ``log``."""
     by_command = {tuple(shlex.split(entry["cmd"])[1:]): name for name, entry in stages.items()}
     records = [json.loads(line) for line in log.read_text().splitlines()]
     stage_of = {r["pid"]: by_command.get(tuple(r["argv"][1:])) for r in records}
@@ -217,18 +230,21 @@ def _selected(repo: Path, network_stage: str) -> bool:
 
 
 def check_declared_imports(
-    repo: Path, lock: Path, log: Path, ran: set[str] | None = None, partly: frozenset = frozenset()
+    repo: Path,
+    stages: dict[str, dict],
+    log: Path,
+    ran: set[str] | None = None,
+    partly: frozenset = frozenset(),
 ) -> dict[str, set[str]]:
-    """Every stage of ``lock`` (or those in ``ran``) ran, and imported exactly the
-    project files it declares; what each imported.
+    """Every stage of ``stages`` (from ``locked``; or those in ``ran``) ran, and
+    imported exactly the project files it declares; what each imported.
 
     A train_network stage of a network not in ``networks`` trains nothing, so
     it imports fewer files than it declares (declaring them costs it nothing
     but a rerun), never one it does not declare; so do the stages in
     ``partly``, which did only part of their work this time.
     """
-    imported = imported_by_stage(repo, lock, log)
-    stages = yaml.safe_load(lock.read_text())["stages"]
+    imported = imported_by_stage(repo, stages, log)
     assert set(imported) == (set(stages) if ran is None else ran), "each stage ran bnlab"
     for stage, files in imported.items():
         declared = declared_code(repo, stages[stage]["deps"])

@@ -11,7 +11,7 @@ from tests.e2e import ROOT, run
 pytestmark = pytest.mark.slow
 
 
-SMOKE = " --repeats 1 --epochs 2 --seeds 1,2,3"
+SMOKE = " --repeats 1 --epochs 2 --seeds 1,2,3 --network-epochs 1"
 
 
 def _rows(printed: str) -> dict[str, str]:
@@ -28,11 +28,12 @@ def test_benchmark_prints_both_sides_and_every_target():
         "cold, 3 variants x 3 seeds",
         "nothing changed (tutorial: rerun all 3)",
         "bn.momentum=0.0 (tutorial: rerun 2 BN)",
+        "cold, extended: + CNN, LSTM, 2 seeds",
     ):
         assert scenario in rows, printed
         assert rows[scenario].count(" s ") == 2 and rows[scenario].count("GB") == 2, printed
     targets = [line for line in printed.splitlines() if line.endswith(("met", "NOT met"))]
-    assert len(targets) == 5, printed
+    assert len(targets) == 6, printed
 
 
 def test_benchmark_before_a_revision_prints_its_figures_beside_this_codes():
@@ -40,9 +41,13 @@ def test_benchmark_before_a_revision_prints_its_figures_beside_this_codes():
     command = readme.command("python -m bench.speed --repeats 1 --before", {"7980c27": "HEAD"})
     printed = run(ROOT, "bash", "-c", command + SMOKE)
     rows = _rows(printed)
-    assert rows["cold, 3 variants x 2 seeds (default)"].count(" s ") == 3, printed
+    for scenario in (
+        "cold, 3 variants x 2 seeds (default)",
+        "cold, extended: + CNN, LSTM, 2 seeds",
+    ):
+        assert rows[scenario].count(" s ") == 3, printed
     targets = [line.split() for line in printed.splitlines() if line.endswith("met")]
-    assert len(targets) == 5, printed
+    assert len(targets) == 6, printed
     assert "HEAD" in printed
     worktrees = run(ROOT, "git", "worktree", "list").splitlines()
     assert len(worktrees) == 1, "the revision's worktree is removed"

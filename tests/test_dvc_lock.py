@@ -1,4 +1,4 @@
-"""The committed dvc.lock files (the study's and the extensions') are the truth
+"""The committed dvc.lock files (the study's, the extensions' and the networks') are the truth
 about the committed code and params: every file, param and command they record
 is what the repository holds, and they hold no stage their dvc.yaml does not
 have."""
@@ -9,11 +9,9 @@ import json
 import subprocess
 import sys
 
-import yaml
+from tests.e2e import ROOT, locked
 
-from tests.e2e import ROOT
-
-PIPELINES = ("dvc.yaml", "extensions/dvc.yaml")
+PIPELINES = ("dvc.yaml", "extensions/dvc.yaml", "networks/dvc.yaml")
 
 
 def _lines(*command: str) -> list[str]:
@@ -23,13 +21,7 @@ def _lines(*command: str) -> list[str]:
 
 def locked_stages() -> dict[str, dict]:
     """Every stage of every committed lock file, by DVC's name for it."""
-    stages = {}
-    for pipeline in PIPELINES:
-        lock = ROOT / pipeline.replace(".yaml", ".lock")
-        prefix = "" if pipeline == "dvc.yaml" else f"{pipeline}:"
-        entries = yaml.safe_load(lock.read_text())["stages"]
-        stages.update({f"{prefix}{name}": entry for name, entry in entries.items()})
-    return stages
+    return locked(ROOT, *PIPELINES)
 
 
 def test_lock_holds_exactly_the_stages_of_dvc_yaml():

@@ -20,6 +20,7 @@ from tests.e2e import (
     check_declared_imports,
     dvc,
     import_log,
+    locked,
     make_repo,
     mlflow_runs,
     probed,
@@ -65,7 +66,7 @@ def test_it_trains_each_extension_and_nothing_the_study_trained(repo, extensions
 
 def test_every_extension_stage_declares_what_it_imports(repo, made):
     log = import_log(repo, "extensions")
-    check_declared_imports(repo, repo / "extensions" / "dvc.lock", log)
+    check_declared_imports(repo, locked(repo, "extensions/dvc.yaml"), log)
 
 
 def test_a_second_run_trains_nothing(repo, made):

@@ -55,7 +55,7 @@ def test_every_variant_of_a_network_has_a_plan_and_a_stage():
     assert {n: {VARIANT_PLACEMENTS[v] for v in vs} for n, vs in DIGITS_VARIANTS.items()} == {
         n: set(plans) for n, plans in PLANS.items()
     }
-    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    stages = yaml.safe_load((ROOT / "networks" / "dvc.yaml").read_text())["stages"]
     listed = stages["train_network"]["foreach"]
     assert listed == [f"{n}_{v}" for n, vs in DIGITS_VARIANTS.items() for v in vs]
 
@@ -181,3 +181,26 @@ def test_a_model_takes_raw_images_and_scales_them_itself(default_params_dict, ne
     probability = np.asarray(model(raw, training=False))
     assert probability.shape == (2, 10)
     np.testing.assert_allclose(probability.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_a_variant_not_selected_trains_nothing_and_says_so(default_params_dict, tmp_path):
+    from bnlab.stages import train_network
+
+    configs = tmp_path / "configs"
+    _configs(default_params_dict, configs)  # networks: [mlp]
+    models, history, scores = tmp_path / "models", tmp_path / "h.csv", tmp_path / "s.csv"
+    train_network.main(
+        [
+            *("--config", str(configs / "configs" / "networks" / "lstm_bn_after.json")),
+            *("--train", "absent.csv", "--test", "absent.csv"),  # never read
+            *("--models-dir", str(models), "--history", str(history), "--scores", str(scores)),
+        ]
+    )
+    assert [p.name for p in models.iterdir()] == [train_network.NOT_SELECTED]
+    assert (
+        "lstm is not in params.yaml's networks" in (models / train_network.NOT_SELECTED).read_text()
+    )
+    assert (
+        history.read_text().startswith("seed,epoch,") and len(history.read_text().splitlines()) == 1
+    )
+    assert scores.read_text().startswith("seed,") and len(scores.read_text().splitlines()) == 1

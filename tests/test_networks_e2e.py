@@ -22,6 +22,7 @@ from tests.e2e import (
     check_declared_imports,
     dvc,
     import_log,
+    locked,
     make_repo,
     mlflow_runs,
     probed,
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.slow
 
 NAMES = [f"{n}_{v}" for n, variants in DIGITS_VARIANTS.items() for v in variants]
 SEEDS = 2  # tests.e2e.shrink: 2 seeds, 2 epochs for each network
-AROUND = {"digits", "configure", "evaluate", "report", "publish"}
+AROUND = {"networks/dvc.yaml:digits", "configure", "evaluate", "report", "publish"}
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,8 @@ def test_every_stage_that_ran_declares_what_it_imports(repo, extended):
     # publish loads Keras only to log a model, and the MLP's are logged already
     # (test_pipeline_e2e sees it do so).
     log, ran = import_log(repo, "networks"), stages_run(extended)
-    imported = check_declared_imports(repo, repo / "dvc.lock", log, ran, frozenset({"publish"}))
+    stages = locked(repo, "dvc.yaml", "networks/dvc.yaml")
+    imported = check_declared_imports(repo, stages, log, ran, frozenset({"publish"}))
     assert "src/bnlab/seed_axis/copies.py" in imported[f"{NETWORK_STAGE}cnn_bn_after"]
 
 
@@ -122,6 +124,22 @@ def test_each_variant_is_a_tracked_run_with_its_seeds(repo, extended):
     assert "bn.momentum" not in by_name["lstm_baseline"].data.params
     mlp = [r for r in runs if r.info.run_name == "bn_after"]
     assert mlp and all(r.data.tags["network"] == "mlp" for r in mlp)
+
+
+def test_the_readmes_tables_show_the_networks_and_the_study_apart(repo, extended):
+    headline = json.loads((repo / "metrics" / "headline.json").read_text())
+    for network in DIGITS_VARIANTS:
+        command = readme.command(f"dvc exp show --drop '.*' --keep 'Experiment|{network}_'")
+        table = run(repo, "bash", "-c", command, COLUMNS="120")
+        lines = table.splitlines()
+        assert max(len(line) for line in lines) <= 120 and "…" not in table, table
+        names = next(line for line in lines if "Experiment" in line).split()[1:]
+        assert names == [n for n in NAMES if n.startswith(f"{network}_")], table
+        row = next(line for line in lines if "workspace" in line)
+        assert all(headline[name] in row for name in names), table
+    study = run(repo, "bash", "-c", readme.command("dvc exp show --only-changed"), COLUMNS="120")
+    header = next(line for line in study.splitlines() if "Experiment" in line).split()
+    assert header == ["Experiment", "baseline", "bn_after", "bn_before"], study
 
 
 def test_changing_a_cnn_param_leaves_the_mlp_and_the_lstm_cached(repo, extended):

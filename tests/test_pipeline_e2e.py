@@ -19,11 +19,13 @@ from bnlab.stages.publish import HEADLINE
 from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG
 from tests import readme
 from tests.e2e import (
+    NETWORK_STAGE,
     VARIANTS,
     check_declared_imports,
     dvc,
     free_port,
     import_log,
+    locked,
     make_repo,
     mlflow_runs,
     output_hashes,
@@ -59,12 +61,17 @@ def store(repo: Path) -> str:
 def test_repro_runs_every_stage(repo, first_repro):
     expected = {"generate", "split", "configure", "evaluate", "plot", "report", "publish"}
     expected |= {f"train@{v}" for v in VARIANTS}
+    # The CNN's and LSTM's stages run too, and train nothing (networks: [mlp]).
+    networks = yaml.safe_load((repo / "networks" / "dvc.yaml").read_text())["stages"]
+    expected |= {f"{NETWORK_STAGE}{name}" for name in networks["train_network"]["foreach"]}
+    expected |= {"networks/dvc.yaml:digits"}
     assert stages_run(first_repro) == expected
     assert (repo / "dvc.lock").exists()
 
 
 def test_every_stage_declares_every_project_file_its_processes_import(repo, first_repro):
-    imported = check_declared_imports(repo, repo / "dvc.lock", import_log(repo))
+    stages = locked(repo, "dvc.yaml", "networks/dvc.yaml")  # dvc repro runs both
+    imported = check_declared_imports(repo, stages, import_log(repo))
     assert "src/bnlab/tracking/train_log.py" in imported["train@bn_after"], "the worker is seen"
 
 

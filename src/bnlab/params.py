@@ -28,9 +28,9 @@ VARIANT_PLACEMENTS: dict[str, Placement] = {
 VariantName = Literal["baseline", "bn_after", "bn_before", "bn_input"]
 # The networks of the study: the tutorial's MLP on circles (always trained by
 # dvc.yaml), and its CNN and LSTM fragments on scikit-learn's digits, each with
-# the placements its layer plan has (bnlab.model.networks). dvc.yaml lists
-# every (network, variant) pair of DIGITS_VARIANTS as a train_network stage;
-# those of a network not in `networks` write empty outputs and train nothing.
+# the placements its layer plan has (bnlab.model.network_plans).
+# networks/dvc.yaml lists every (network, variant) pair of DIGITS_VARIANTS as
+# a train_network stage; those of a network not in `networks` train nothing.
 Network = Literal["mlp", "cnn", "lstm"]
 DigitsNetwork = Literal["cnn", "lstm"]
 DIGITS_VARIANTS: dict[str, tuple[VariantName, ...]] = {
@@ -41,6 +41,7 @@ DIGITS_ROWS = 1797  # load_digits: 8x8 images of the digits 0-9
 # An extension's name is a DVC stage name (train@<name>) and a file name.
 EXTENSION_NAME = r"^[a-z][a-z0-9_]*$"
 EXTENSIONS_PIPELINE = "extensions/dvc.yaml"  # their stages; dvc.yaml holds the study's
+NETWORKS_PIPELINE = "networks/dvc.yaml"  # the CNN's and LSTM's data and training
 
 
 class _Section(BaseModel):
@@ -144,14 +145,13 @@ class Params(_Section):
     def network(self, name: DigitsNetwork) -> NetworkParams:
         return getattr(self, name)
 
+    def digits_networks(self) -> list[DigitsNetwork]:
+        """The CNN and the LSTM, those of them ``networks`` lists."""
+        return [n for n in DIGITS_VARIANTS if n in self.networks]
+
     def network_variants(self) -> list[tuple[DigitsNetwork, VariantName]]:
         """The (network, variant) pairs of the digits networks in ``networks``."""
-        return [
-            (n, v)
-            for n, variants in DIGITS_VARIANTS.items()
-            if n in self.networks
-            for v in variants
-        ]
+        return [(n, v) for n in self.digits_networks() for v in DIGITS_VARIANTS[n]]
 
     @model_validator(mode="after")
     def _split_inside_data(self) -> Params:
@@ -235,7 +235,7 @@ def network_variant(network: str, variant: str) -> str:
 
 def network_stage(name: str) -> str:
     """DVC's name for the stage that trains a digits network's variant."""
-    return f"train_network@{name}"
+    return f"{NETWORKS_PIPELINE}:train_network@{name}"
 
 
 def network_config(

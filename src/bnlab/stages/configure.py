@@ -61,5 +61,5 @@ def main(argv: list[str] | None = None) -> None:
                     network_config(params, network, variant),
                     out_dir / NETWORKS_DIR / f"{name}.json",
                 )
-        selected = [n for n in DIGITS_VARIANTS if n in params.networks]
-        print(f"configure: networks {', '.join(selected) or 'none'} of cnn, lstm", flush=True)
+        chosen = ", ".join(params.digits_networks()) or "neither"
+        print(f"configure: of the CNN and the LSTM, {chosen}", flush=True)

@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 
 from bnlab.files.digits import PIXELS, Images, write_images
-from bnlab.params import DIGITS_VARIANTS, load_params
+from bnlab.params import load_params
 
 
 def load_digits() -> Images:
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--test", required=True, help="test CSV to write")
     args = parser.parse_args(argv)
     params = load_params(args.params)
-    if any(network in params.networks for network in DIGITS_VARIANTS):
+    if params.digits_networks():
         images = load_digits()
         train, test = images.rows(0, params.digits.n_train), images.rows(params.digits.n_train)
     else:

@@ -22,7 +22,13 @@ from bnlab.files.dataset import read_csv
 from bnlab.files.history import read_history
 from bnlab.files.scores import read_scores
 from bnlab.model.network_plans import describe_plan
-from bnlab.params import VARIANT_PLACEMENTS, Params, load_params, network_variant
+from bnlab.params import (
+    DIGITS_VARIANTS,
+    VARIANT_PLACEMENTS,
+    Params,
+    load_params,
+    network_variant,
+)
 from bnlab.report import (
     BOUNDARIES,
     EPOCHS,
@@ -73,9 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     text = markdown(summaries, compared, verdicts)
     numbers = report_numbers(summaries, compared)
     numbers["claims"] = {v.claim.key: v.supported for v in verdicts}
-    trained = sorted(
-        {network for network, _ in params.network_variants()}, key=params.networks.index
-    )
+    trained = params.digits_networks()
     for network in trained:
         section = network_section(
             params, network, args.network_scores_dir, args.network_history_dir
@@ -95,7 +99,7 @@ def network_section(
 ) -> networks.Section:
     """A digits network's variants, summarized with epochs to its threshold."""
     threshold = params.network(network).threshold
-    variants = [v for n, v in params.network_variants() if n == network]
+    variants = DIGITS_VARIANTS[network]
     summaries = {}
     for variant in variants:
         name = network_variant(network, variant)

@@ -10,32 +10,34 @@ and accuracy. MLflow gets the same run tree as the MLP's variants, with the
 network in the run's name and as a tag.
 
 When the network is not in ``networks`` the config says so: the stage writes
-an empty models folder and empty history and scores files, loads neither
-TensorFlow nor MLflow, and opens no run.
+history and scores files of no seed and a models folder with a note, and
+opens no run. That is every train_network stage of the MLP's study, so it
+decides before it loads pydantic, TensorFlow or MLflow (see the README's
+Speed section for what it saves).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
-from bnlab.files.digits import read_images
 from bnlab.files.history import write_history
 from bnlab.files.scores import write_scores
-from bnlab.params import load_network_config, load_params
-from bnlab.runtime.imports import skipping
-from bnlab.tracking.location import check_store, repo_root, tracking_uri
-from bnlab.tracking.train_log import Open, TrainLog
+
+NOT_SELECTED = "not_selected.txt"  # what the models folder of a variant not trained holds
 
 
-def write_unselected(models_dir: Path, history: Path, scores: Path) -> None:
+def write_unselected(network: str, models_dir: Path, history: Path, scores: Path) -> None:
+    """What a variant of a network not in ``networks`` leaves: history and scores
+    files of no seed, and a models folder that says why it holds no model."""
     models_dir.mkdir(parents=True, exist_ok=True)
     for stale in models_dir.iterdir():
         stale.unlink()
-    for path in (history, scores):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("")
+    (models_dir / NOT_SELECTED).write_text(f"{network} is not in params.yaml's networks\n")
+    write_history(history, {})
+    write_scores(scores, {})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,11 +50,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scores", required=True, help="per-seed scores CSV to write")
     parser.add_argument("--params", default="params.yaml", help="for digits.*, mlflow.*")
     args = parser.parse_args(argv)
-    config = load_network_config(args.config)
-    if config is None:
-        write_unselected(Path(args.models_dir), Path(args.history), Path(args.scores))
-        print(f"train_network: {Path(args.config).stem} not in networks, nothing to train")
+    network = not_selected(Path(args.config))
+    if network:
+        write_unselected(network, Path(args.models_dir), Path(args.history), Path(args.scores))
+        print(f"train_network: {network} is not in networks, nothing to train", flush=True)
         return
+    train(args)
+
+
+def not_selected(config: Path) -> str | None:
+    """The network, if configure wrote this variant's config as not selected."""
+    try:
+        found = json.loads(config.read_text(encoding="utf-8"))
+        return found["network"] if found.get("selected") is False else None
+    except (OSError, ValueError, AttributeError, KeyError):
+        return None  # train's load_network_config says what is wrong, in one line
+
+
+def train(args: argparse.Namespace) -> None:
+    """Every seed of a selected variant, trained and tracked."""
+    from bnlab.files.digits import read_images
+    from bnlab.params import load_network_config, load_params
+    from bnlab.runtime.imports import skipping
+    from bnlab.tracking.location import check_store, repo_root, tracking_uri
+    from bnlab.tracking.train_log import Open, TrainLog
+
+    config = load_network_config(args.config)
     params = load_params(args.params)
     train, test = read_images(args.train), read_images(args.test)
     seeds = config.train.seed_list()
