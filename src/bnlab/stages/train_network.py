@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         write_unselected(network, Path(args.models_dir), Path(args.history), Path(args.scores))
         print(f"train_network: {network} is not in networks, nothing to train", flush=True)
         return
-    train(args)
+    fit_and_track(args)
 
 
 def not_selected(config: Path) -> str | None:
@@ -64,10 +64,10 @@ def not_selected(config: Path) -> str | None:
         found = json.loads(config.read_text(encoding="utf-8"))
         return found["network"] if found.get("selected") is False else None
     except (OSError, ValueError, AttributeError, KeyError):
-        return None  # train's load_network_config says what is wrong, in one line
+        return None  # fit_and_track's load_network_config says what is wrong, in one line
 
 
-def train(args: argparse.Namespace) -> None:
+def fit_and_track(args: argparse.Namespace) -> None:
     """Every seed of a selected variant, trained and tracked."""
     from bnlab.files.digits import read_images
     from bnlab.params import load_network_config, load_params
