@@ -69,7 +69,7 @@ format: venv
 	ruff check --fix src tests
 
 clean:
-	rm -rf data/raw data/prepared configs models results metrics figures reports
+	rm -rf data/raw data/prepared data/digits configs models results metrics figures reports
 	rm -rf extensions/configs extensions/models extensions/results
 	rm -rf .pytest_cache .ruff_cache
 	find src tests -name __pycache__ -type d -exec rm -rf {} +
