@@ -23,7 +23,7 @@ measured one-seed runs (import + fit per seed) unless ``--full-reference``
 runs it (about 5 and 50 minutes, and 8 for the networks).
 
     python -m bench.speed [--repeats 3] [--full-reference] [--epochs 100] [--seeds 1,10,100]
-                          [--network-epochs 30] [--before REV]
+                          [--network-epochs 30] [--no-networks] [--before REV]
 
 ``--before REV`` also measures bnlab's scenarios with the code of git
 revision REV (a worktree of this repository), in the same run, and shows both
@@ -32,8 +32,10 @@ side by side: what a change cost or saved.
 (from the repository's root: it builds its repositories with the end-to-end
 tests' helper, ``tests.e2e.make_repo``).
 
-``--epochs``, ``--network-epochs`` and ``--seeds`` (one seed, the default count,
-many) exist for a quick smoke run (the tests run one); the figures that count use the defaults.
+``--no-networks`` leaves the extended study out (about 3 of a repeat's
+minutes at full size). ``--epochs``, ``--network-epochs`` and ``--seeds`` (one
+seed, the default count, many) exist for a quick smoke run (the tests run
+one); the figures that count use the defaults.
 """
 
 from __future__ import annotations
@@ -134,11 +136,12 @@ def bnlab_round(
     epochs: int,
     network_epochs: int,
     code: Path = ROOT,
+    networks: bool = True,
 ) -> dict[str, Sample]:
     """One repeat of every bnlab scenario with the code in ``code``, each in
     fresh repositories (the extended study only where that code has networks)."""
     found = {}
-    if "networks" in yaml.safe_load((code / "params.yaml").read_text()):
+    if networks and "networks" in yaml.safe_load((code / "params.yaml").read_text()):
         every = {n: {"epochs": network_epochs} for n in DIGITS_VARIANTS}
         networks = ["mlp", *DIGITS_VARIANTS]
         repo = bnlab_repo(folder / "extended", counts[1], epochs, code, networks=networks, **every)
@@ -174,6 +177,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--seeds", default="1,10,100", help="one, the default, many")
     parser.add_argument("--network-epochs", type=int, default=30, help="each CNN and LSTM's")
+    parser.add_argument("--no-networks", action="store_true", help="leave the extended study out")
     parser.add_argument("--before", metavar="REV", help="also measure this git revision's code")
     args = parser.parse_args()
     counts = tuple(int(n) for n in args.seeds.split(","))
@@ -214,22 +218,30 @@ def rounds(
         reference.setdefault("import", []).append(measure(IMPORTS, folder, MPLBACKEND="Agg"))
         momentum = tutorial(VARIANTS[1:], counts[0], args.epochs, folder)
         reference.setdefault("momentum", []).append(momentum)
-        networks = tutorial_networks(counts[0], args.network_epochs, folder)
-        reference.setdefault("networks-1", []).append(networks)
-        reference.setdefault("networks-import", []).append(measure(NETWORK_IMPORTS, folder))
+        networks = not args.no_networks
+        if networks:
+            one_seed = tutorial_networks(counts[0], args.network_epochs, folder)
+            reference.setdefault("networks-1", []).append(one_seed)
+            reference.setdefault("networks-import", []).append(measure(NETWORK_IMPORTS, folder))
         if args.full_reference:
             for seeds in counts[1:]:
                 sample = tutorial(VARIANTS, seeds, args.epochs, folder)
                 reference.setdefault(str(seeds), []).append(sample)
-            sample = tutorial_networks(counts[1], args.network_epochs, folder)
-            reference.setdefault("networks", []).append(sample)
-        found = bnlab_round(folder, counts, args.epochs, args.network_epochs)
+            if networks:
+                sample = tutorial_networks(counts[1], args.network_epochs, folder)
+                reference.setdefault("networks", []).append(sample)
+        found = bnlab_round(folder, counts, args.epochs, args.network_epochs, networks=networks)
         for name, sample in found.items():
             ours.setdefault(name, []).append(sample)
         if args.before:
             (folder / "before").mkdir()
             old = bnlab_round(
-                folder / "before", counts, args.epochs, args.network_epochs, scratch / "before"
+                folder / "before",
+                counts,
+                args.epochs,
+                args.network_epochs,
+                scratch / "before",
+                networks,
             )
             for name, sample in old.items():
                 before.setdefault(name, []).append(sample)
@@ -253,13 +265,15 @@ def report(
         per_seed = (one.seconds - fixed) / few
         for seeds in counts[1:]:
             ref[str(seeds)] = Sample(fixed + per_seed * seeds, one.peak_mb)
-        nets = ref["networks-1"]
-        fixed = ref["networks-import"].seconds * len(NETWORK_VARIANTS)
-        per_seed = (nets.seconds - fixed) / few
-        ref["networks"] = Sample(fixed + per_seed * default, nets.peak_mb)
-    # The extended study's reference: the MLP's scripts and the networks', 10 seeds each.
-    mlp, nets = ref[str(default)], ref["networks"]
-    ref["extended"] = Sample(mlp.seconds + nets.seconds, max(mlp.peak_mb, nets.peak_mb))
+        if "networks-1" in ref:
+            nets = ref["networks-1"]
+            fixed = ref["networks-import"].seconds * len(NETWORK_VARIANTS)
+            per_seed = (nets.seconds - fixed) / few
+            ref["networks"] = Sample(fixed + per_seed * default, nets.peak_mb)
+    if "networks" in ref:
+        # The extended study's reference: the MLP's scripts and the networks', 10 seeds each.
+        mlp, nets = ref[str(default)], ref["networks"]
+        ref["extended"] = Sample(mlp.seconds + nets.seconds, max(mlp.peak_mb, nets.peak_mb))
     mine = {key: median(samples) for key, samples in ours.items()}
     old = {key: median(samples) for key, samples in before.items()}
 
@@ -295,18 +309,15 @@ def report(
     row(f"cold, 3 variants x {many} seeds", ref[str(many)], f"cold-{many}", estimated)
     row("nothing changed (tutorial: rerun all 3)", one, "noop")
     row("bn.momentum=0.0 (tutorial: rerun 2 BN)", ref["momentum"], "momentum")
-    row(
-        f"cold, extended: + CNN, LSTM, {default} seeds",
-        ref["extended"],
-        "extended",
-        estimated,
-    )
+    if "extended" in mine:
+        row(f"cold, extended: + CNN, LSTM, {default} seeds", ref["extended"], "extended", estimated)
     if not full:
         print(f"* estimated from the {few}-seed runs; --full-reference measures it")
 
-    measured = targets(one, ref["extended"], mine, ours, counts)
+    extended = ref.get("extended")
+    measured = targets(one, extended, mine, ours, counts)
     if old:
-        earlier = targets(one, ref["extended"], old, before, counts)
+        earlier = targets(one, extended, old, before, counts)
         print(f"\n{'target':<44}{before_rev[:12]:>12}{'measured':>10}  {'goal':<10}")
         for (label, value, goal, limit), (_, was, _, _) in zip(measured, earlier, strict=True):
             met = "met" if value <= limit else "NOT met"
@@ -318,15 +329,20 @@ def report(
 
 
 def targets(
-    one: Sample, extended: Sample, mine: dict[str, Sample], samples: dict[str, list[Sample]], counts
+    one: Sample,
+    extended: Sample | None,
+    mine: dict[str, Sample],
+    samples: dict[str, list[Sample]],
+    counts,
 ) -> list[tuple[str, float, str, float]]:
     """(label, measured, goal, limit) of each target, for one code's medians
-    (nan where that code has no such scenario)."""
+    (nan where that code has no such scenario; none for the extended study
+    when it was left out)."""
     _, default, many = counts
     cold = mine[f"cold-{default}"]
     ours_extended = mine["extended"].seconds if "extended" in mine else float("nan")
     peak = max(s.peak_mb for runs in samples.values() for s in runs) / 1024
-    return [
+    found = [
         ("default cold repro / tutorial's 3 scripts", cold.seconds / one.seconds, "<= 0.5", 0.5),
         (
             f"{many} seeds / {default} seeds, cold repro",
@@ -342,13 +358,17 @@ def targets(
             0.75,
         ),
         ("peak memory of any process, GB", peak, "<= 1", 1.0),
-        (
-            "extended study / tutorial's code path",
-            ours_extended / extended.seconds,
-            "<= 0.25",
-            0.25,
-        ),
     ]
+    if extended:
+        found.append(
+            (
+                "extended study / tutorial's code path",
+                ours_extended / extended.seconds,
+                "<= 0.25",
+                0.25,
+            )
+        )
+    return found
 
 
 if __name__ == "__main__":
