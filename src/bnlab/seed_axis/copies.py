@@ -25,12 +25,10 @@ import numpy as np
 import tensorflow as tf
 
 from bnlab.files.digits import Images
-from bnlab.files.history import METRICS
 from bnlab.model.networks import INPUT_SHAPES, build_network, compile_network
 from bnlab.model.saved import model_path, save_model
 from bnlab.params import NetworkConfig
-from bnlab.runtime import interrupt
-from bnlab.seed_axis.trainer import batch_order
+from bnlab.seed_axis.trainer import per_seed, train_epochs
 
 
 @dataclass(frozen=True)
@@ -151,26 +149,8 @@ def fit_copies(
     seeds = list(config.train.seed_list() if seeds is None else seeds)
     models = [initial_model(config, seed) for seed in seeds]
     trainer = CopiesTrainer(models, config, train, test)
-    curves: dict[str, list[np.ndarray]] = {metric: [] for metric in METRICS}
-    with interrupt.deferred():
-        for epoch in range(1, config.train.epochs + 1):
-            orders = np.stack([batch_order(seed, epoch, len(train)) for seed in seeds])
-            measured = trainer.fit_epoch(orders.astype(np.int32))
-            for name, values in measured.items():
-                curves[name].append(values)
-            if on_epoch:
-                on_epoch(epoch, measured)
-            interrupt.check()
-    final = trainer.scores()
-    histories = {
-        seed: {metric: [float(v[i]) for v in curves[metric]] for metric in METRICS}
-        for i, seed in enumerate(seeds)
-    }
-    scores = {
-        seed: {name: float(values[i]) for name, values in final.items()}
-        for i, seed in enumerate(seeds)
-    }
-    return FittedCopies(seeds, models, histories, scores)
+    histories = train_epochs(trainer.fit_epoch, seeds, config.train.epochs, len(train), on_epoch)
+    return FittedCopies(seeds, models, histories, per_seed(trainer.scores(), seeds))
 
 
 def save_copies(fitted: FittedCopies, models_dir: str | Path) -> None:

@@ -156,6 +156,38 @@ def use_one_thread() -> None:
     tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
+def train_epochs(
+    fit_epoch: Callable[[np.ndarray], dict[str, np.ndarray]],
+    seeds: Sequence[int],
+    epochs: int,
+    n_rows: int,
+    on_epoch: Callable[[int, dict[str, np.ndarray]], None] | None,
+) -> dict[int, dict[str, list[float]]]:
+    """``fit``'s epoch loop for every seed at once: each epoch, each seed's rows in
+    its ``batch_order`` into ``fit_epoch`` (metric -> per-seed values), heard by
+    ``on_epoch``; stops between epochs on Ctrl-C/SIGTERM. Returns each seed's
+    history (metric -> per-epoch values)."""
+    curves: dict[str, list[np.ndarray]] = {metric: [] for metric in METRICS}
+    with interrupt.deferred():
+        for epoch in range(1, epochs + 1):
+            orders = np.stack([batch_order(seed, epoch, n_rows) for seed in seeds])
+            measured = fit_epoch(orders.astype(np.int32))
+            for name, values in measured.items():
+                curves[name].append(values)
+            if on_epoch:
+                on_epoch(epoch, measured)
+            interrupt.check()
+    return {
+        seed: {metric: [float(v[i]) for v in curves[metric]] for metric in METRICS}
+        for i, seed in enumerate(seeds)
+    }
+
+
+def per_seed(values: dict[str, np.ndarray], seeds: Sequence[int]) -> dict[int, dict[str, float]]:
+    """name -> per-seed values, as seed -> name -> value."""
+    return {seed: {name: float(v[i]) for name, v in values.items()} for i, seed in enumerate(seeds)}
+
+
 def fit_variant(
     config: VariantConfig,
     train: Dataset,
@@ -176,28 +208,11 @@ def fit_variant(
     stacked = build_seed_axis_model(config.placement, config.model, config.bn, len(seeds))
     stack_weights(stacked, [initial_weights(config, shared, seed) for seed in seeds])
     trainer = SeedAxisTrainer(stacked, config, train, test)
-    curves: dict[str, list[np.ndarray]] = {metric: [] for metric in METRICS}
-    with interrupt.deferred():
-        for epoch in range(1, config.train.epochs + 1):
-            epoch_orders = np.stack([batch_order(seed, epoch, len(train)) for seed in seeds])
-            measured = trainer.fit_epoch(epoch_orders.astype(np.int32))
-            for name, values in measured.items():
-                curves[name].append(values)
-            if on_epoch:
-                on_epoch(epoch, measured)
-            interrupt.check()
+    histories = train_epochs(trainer.fit_epoch, seeds, config.train.epochs, len(train), on_epoch)
     weights = unstack(stacked.get_weights(), [w.shape for w in shared.get_weights()], len(seeds))
     momentums = unstack(
         trainer.optimizer.momentums, [m.shape for m in shared.optimizer.momentums], len(seeds)
     )
-    final = trainer.scores()
-    histories = {
-        seed: {metric: [float(v[i]) for v in curves[metric]] for metric in METRICS}
-        for i, seed in enumerate(seeds)
-    }
-    scores = {
-        seed: {name: float(values[i]) for name, values in final.items()}
-        for i, seed in enumerate(seeds)
-    }
+    scores = per_seed(trainer.scores(), seeds)
     iterations = int(trainer.optimizer.iterations.numpy())
     return Fitted(seeds, weights, momentums, iterations, histories, scores, shared)
