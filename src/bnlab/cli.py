@@ -15,6 +15,7 @@ import sys
 
 from bnlab.errors import BnlabError, Terminated
 from bnlab.runtime import interrupt
+from bnlab.runtime.kernels import use_portable_kernels
 from bnlab.runtime.quiet import native_stderr_to_file
 
 STAGES = (
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     stage, stage_argv = argv[0], argv[1:]
+    # Before any stage imports TensorFlow: its outputs must not follow the CPU.
+    use_portable_kernels()
     if debug:
         return _run(stage, stage_argv, debug=True)
     with native_stderr_to_file(f"bnlab-{stage}-") as log:

@@ -2,8 +2,10 @@
 
 Context: the tags ``mlflow.start_run`` would resolve (user, source, git commit,
 branch and repository URL), the variant and DVC stage, the DVC experiment
-(``DVC_EXP_NAME``, ``DVC_EXP_BASELINE_REV``) and, under ``mlflow run``, the
-run it opened (``MLFLOW_RUN_ID``) as the parent.
+(``DVC_EXP_NAME``, ``DVC_EXP_BASELINE_REV``), under ``mlflow run`` the run it
+opened (``MLFLOW_RUN_ID``) as the parent, and the machine: its CPU, the kernel
+settings in force and the numeric libraries' versions, so that two machines'
+runs that differ can be told apart.
 
 Data: each train and test file as an MLflow dataset input whose digest is
 the file's DVC md5 (the hash ``dvc.lock`` records) and whose source is the
@@ -16,13 +18,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import subprocess
 from collections.abc import Mapping
+from importlib import metadata
 from pathlib import Path
 
 from mlflow.entities import Dataset, DatasetInput, InputTag
 from mlflow.tracking.context.registry import resolve_tags
 
+from bnlab.runtime.kernels import in_force
 from bnlab.tracking.location import repo_root
 
 # How a run's datasets say where they come from (MLflow's dataset source type).
@@ -50,9 +55,41 @@ def git_commit() -> str | None:
     return _git("rev-parse", "HEAD")
 
 
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(*distributions: str) -> str:
+    for name in distributions:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return "not installed"
+
+
+def machine_tags() -> dict[str, str]:
+    """Where a run ran: what can make two machines' bytes differ."""
+    return {
+        "host.cpu": cpu_model(),
+        "host.kernels": " ".join(f"{name}={value}" for name, value in in_force().items()),
+        "version.tensorflow": _version("tensorflow-cpu", "tensorflow"),
+        "version.keras": _version("keras"),
+        "version.numpy": _version("numpy"),
+    }
+
+
 def context_tags(stage: str, variant: str) -> dict[str, str]:
     """The tags that say where a run of ``stage`` came from."""
     tags = dict(resolve_tags())  # MLflow's own: user, source type, ...
+    tags.update(machine_tags())
     tags.update(
         {
             "variant": variant,

@@ -1,0 +1,94 @@
+"""Protects the same bytes on every x86-64 CPU with AVX2: a study trained as on
+an AVX-512 CPU with two threads, then again as on an AVX2 CPU with one thread
+and numpy's baseline SIMD paths, writes identical outputs, the MLP's, the
+CNN's, the LSTM's and an extension's; the MLP's and the LSTM's, which never
+reach oneDNN, also on a CPU below AVX2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests import readme
+from tests.e2e import ROOT, dvc, make_repo, run, shrink
+
+PIPELINES = ("dvc.yaml", "networks/dvc.yaml", "extensions/dvc.yaml")
+# numpy's dispatched SIMD levels above its x86-64 baseline (numpy.show_runtime()).
+NUMPY_BASELINE = "X86_V3 X86_V4 AVX512_ICL AVX512_SPR"
+
+
+def _has_avx512() -> bool:
+    try:
+        return "avx512f" in Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+
+
+def _outputs(repo: Path) -> dict[str, str]:
+    """Every output of every pipeline, by path: its md5 (a folder's lists its files')."""
+    hashes = {}
+    for pipeline in PIPELINES:
+        lock = yaml.safe_load((repo / pipeline.replace(".yaml", ".lock")).read_text())
+        for stage in lock["stages"].values():
+            hashes.update({out["path"]: out["md5"] for out in stage.get("outs", [])})
+    return hashes
+
+
+def _repro_all(repo: Path, *flags: str, **machine: str) -> dict[str, str]:
+    for pipeline in PIPELINES:
+        dvc(repo, "repro", *flags, pipeline, **machine)
+    return _outputs(repo)
+
+
+def _check_as_the_readme_says(repo: Path, **machine: str) -> str:
+    """The README's check of a machine: a forced repro, then git status."""
+    dvc(repo, *readme.command("dvc repro -f").split()[1:], **machine)
+    for pipeline in PIPELINES[1:]:
+        dvc(repo, "repro", "-f", pipeline, **machine)
+    return run(repo, *readme.command("git status --short").split())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not _has_avx512(),
+    reason="this CPU has no AVX-512, so it cannot stand for a CPU above the AVX2 cap "
+    "(the contrast this test needs)",
+)
+def test_outputs_are_the_same_bytes_above_and_at_avx2_on_one_or_two_threads(tmp_path):
+    params = shrink(yaml.safe_load((ROOT / "params.yaml").read_text()))
+    params["networks"] = ["mlp", "cnn", "lstm"]
+    params["extensions"] = {"bn_input_layer": params["extensions"]["bn_input_layer"]}
+    repo = make_repo(tmp_path / "repo", params)
+
+    avx512 = _repro_all(repo, ONEDNN_MAX_CPU_ISA="AVX512_CORE", TF_NUM_INTRAOP_THREADS="2")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-q", "-m", "locks written as on an AVX-512 CPU")
+    status = _check_as_the_readme_says(
+        repo,
+        ONEDNN_MAX_CPU_ISA="AVX2",
+        TF_NUM_INTRAOP_THREADS="1",
+        NPY_DISABLE_CPU_FEATURES=NUMPY_BASELINE,
+    )
+    avx2 = _outputs(repo)
+    assert {
+        "models/bn_after",
+        "models/networks/cnn_bn_after",
+        "extensions/models/bn_input_layer",
+    } <= set(avx512)
+    changed = sorted(path for path in avx512 if avx2[path] != avx512[path])
+    assert changed == [], "outputs that followed the CPU's instruction set or thread count"
+    assert status == "", "git status after the README's check"
+
+    # Below AVX2 only the CNN's input gradient changes (oneDNN's own sgemm):
+    # the MLP and the LSTM use Eigen's compiled kernels alone.
+    for stage in ("train@bn_after", "networks/dvc.yaml:train_network@lstm_bn_after"):
+        dvc(repo, "repro", "-f", "-s", stage, ONEDNN_MAX_CPU_ISA="SSE41")
+    sse41 = _outputs(repo)
+    for path in (
+        "models/bn_after",
+        "results/history/bn_after.csv",
+        "models/networks/lstm_bn_after",
+    ):
+        assert sse41[path] == avx512[path], f"{path} followed the CPU below AVX2"
