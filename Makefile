@@ -44,10 +44,10 @@ extensions: venv
 	dvc repro extensions/dvc.yaml
 
 test: venv
-	python -m pytest
+	python -m pytest --durations=15
 
 test-fast: venv
-	python -m pytest -m "not slow"
+	python -m pytest -m "not slow" --durations=5
 
 # Serves on the loopback address only.
 ui: venv

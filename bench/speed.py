@@ -48,6 +48,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,28 +189,39 @@ def main() -> None:
     reference: dict[str, list[Sample]] = {}
     ours: dict[str, list[Sample]] = {}
     before: dict[str, list[Sample]] = {}
-    with tempfile.TemporaryDirectory(prefix="bnlab-bench-") as scratch:
-        if args.before:
-            old_code = Path(scratch) / "before"
-            run(ROOT, "git", "worktree", "add", "-q", "--detach", str(old_code), args.before)
-        try:
-            rounds(args, counts, Path(scratch), reference, ours, before)
-        finally:  # a failed run leaves no worktree registered
-            if args.before:
-                run(ROOT, "git", "worktree", "remove", "--force", str(old_code))
+    with (
+        tempfile.TemporaryDirectory(prefix="bnlab-bench-") as scratch,
+        checkout(args.before, Path(scratch) / "before") as old_code,
+    ):
+        rounds(args, counts, Path(scratch), old_code, reference, ours, before)
     report(reference, ours, args.repeats, args.full_reference, counts, before, args.before)
+
+
+@contextmanager
+def checkout(revision: str | None, folder: Path) -> Iterator[Path | None]:
+    """That revision's code in a git worktree at ``folder`` (none: nothing),
+    removed afterwards, also when the benchmark fails."""
+    if revision is None:
+        yield None
+        return
+    run(ROOT, "git", "worktree", "add", "-q", "--detach", str(folder), revision)
+    try:
+        yield folder
+    finally:
+        run(ROOT, "git", "worktree", "remove", "--force", str(folder))
 
 
 def rounds(
     args: argparse.Namespace,
     counts: tuple[int, int, int],
     scratch: Path,
+    old_code: Path | None,
     reference: dict[str, list[Sample]],
     ours: dict[str, list[Sample]],
     before: dict[str, list[Sample]],
 ) -> None:
     """Every repeat: the tutorial's code path, this code and, with --before,
-    that revision's (checked out in scratch/before)."""
+    that revision's (checked out in ``old_code``)."""
     for repeat in range(args.repeats):
         print(f"repeat {repeat + 1}/{args.repeats}", file=sys.stderr, flush=True)
         folder = scratch / f"r{repeat}"
@@ -233,14 +246,14 @@ def rounds(
         found = bnlab_round(folder, counts, args.epochs, args.network_epochs, networks=networks)
         for name, sample in found.items():
             ours.setdefault(name, []).append(sample)
-        if args.before:
+        if old_code:
             (folder / "before").mkdir()
             old = bnlab_round(
                 folder / "before",
                 counts,
                 args.epochs,
                 args.network_epochs,
-                scratch / "before",
+                old_code,
                 networks,
             )
             for name, sample in old.items():

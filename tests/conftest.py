@@ -1,14 +1,18 @@
-"""Shared fixtures: the project's own params.yaml, and a tiny version of it."""
+"""Shared fixtures: the project's params, a tiny version of them, and one small
+study per test run that the end-to-end tests read or copy."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
 import pytest
 import yaml
 
-from tests.e2e import shrink
+from tests import readme
+from tests.e2e import copy_repo, dvc, import_log, make_repo, probed, run, shrink, study_params
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,3 +43,51 @@ def use_store(monkeypatch):
         mlflow.set_tracking_uri(uri)
 
     return use
+
+
+@dataclass(frozen=True)
+class Study:
+    """A repository after a command, and what that command printed. Shared by
+    the whole test run: read it, and copy it (``copy_of``) to change it."""
+
+    repo: Path
+    output: str
+
+    @property
+    def store(self) -> str:
+        return f"sqlite:///{self.repo / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="session")
+def study(tmp_path_factory) -> Study:
+    """The small study: `dvc repro` of tests.e2e.study_params(), every process
+    under the import probe (tests.e2e.import_log(repo) holds what each imported)."""
+    repo = make_repo(tmp_path_factory.mktemp("study"), study_params())
+    return Study(repo, dvc(repo, "repro", **probed(repo, import_log(repo))))
+
+
+@pytest.fixture(scope="session")
+def extensions_study(study, tmp_path_factory) -> Study:
+    """The study, then the README's `make extensions` under the import probe
+    (its log: import_log(repo, "extensions"))."""
+    repo = copy_repo(study.repo, tmp_path_factory.mktemp("extensions") / "repo")
+    made = readme.command("make extensions")
+    probe = probed(repo, import_log(repo, "extensions"))
+    return Study(repo, run(repo, "bash", "-c", made, **probe))
+
+
+@pytest.fixture(scope="session")
+def networks_study(extensions_study, tmp_path_factory) -> Study:
+    """The study and its extensions, then the README's extended study, `dvc exp
+    run -S 'networks=[mlp,cnn,lstm]'`, under the import probe (its log:
+    import_log(repo, "networks"))."""
+    repo = copy_repo(extensions_study.repo, tmp_path_factory.mktemp("networks") / "repo")
+    command = readme.command("dvc exp run -S 'networks=[mlp,cnn,lstm]'")
+    probe = probed(repo, import_log(repo, "networks"))
+    return Study(repo, run(repo, "bash", "-c", command, **probe))
+
+
+@pytest.fixture
+def copy_of(tmp_path) -> Callable[[Study], Path]:
+    """A copy of a shared study's repository, for one test to change."""
+    return lambda shared: copy_repo(shared.repo, tmp_path / "repo")

@@ -10,6 +10,7 @@ import shlex
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -44,6 +45,17 @@ def shrink(params: dict) -> dict:
     for network in ("cnn", "lstm"):  # for the tests that add them to `networks`
         tiny[network]["epochs"] = 2
     return tiny
+
+
+# The session's shared study (tests/conftest.py): enough seeds for Welch's test
+# and epochs for a late half, on shrink's small data.
+SEEDS, EPOCHS = 3, 6
+
+
+def study_params() -> dict:
+    params = shrink(yaml.safe_load((ROOT / "params.yaml").read_text()))
+    params["train"].update(seeds=SEEDS, epochs=EPOCHS)
+    return params
 
 
 def env(**extra: str) -> dict[str, str]:
@@ -98,6 +110,29 @@ def make_repo(path: Path, params: dict | None = None, source: Path = ROOT) -> Pa
     run(path, "git", "add", "-A")
     run(path, "git", "commit", "-q", "-m", "tiny bnlab")
     return path
+
+
+def copy_repo(source: Path, destination: Path) -> Path:
+    """A copy of a repository that has run, to change: its git history, DVC
+    cache and MLflow store and artifacts, the store's paths moved to the copy
+    (MLflow records absolute artifact paths; new runs would write into the
+    source's folder)."""
+    shutil.copytree(source, destination, symlinks=True)
+    store = destination / "mlflow.db"
+    if store.exists():
+        db = sqlite3.connect(store)
+        with db:
+            tables = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+            for (table,) in tables:
+                for _, column, kind, *_ in db.execute(f'PRAGMA table_info("{table}")').fetchall():
+                    if kind.upper().startswith(("VARCHAR", "TEXT")):
+                        db.execute(
+                            f'UPDATE "{table}" SET "{column}" = replace("{column}", ?, ?) '
+                            f'WHERE "{column}" LIKE ?',
+                            (str(source), str(destination), f"%{source}%"),
+                        )
+        db.close()
+    return destination
 
 
 def output_hashes(repo: Path) -> dict[str, str]:

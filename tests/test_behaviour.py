@@ -1,4 +1,4 @@
-"""The model behaves as the tutorial says: with its configuration every variant learns."""
+"""Protects the tutorial's behaviour: with its configuration every variant learns."""
 
 from __future__ import annotations
 

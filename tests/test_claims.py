@@ -1,5 +1,4 @@
-"""The tutorial's claims, judged on hand-built summaries: each claim supported,
-not supported, and not judged when a variant it needs was not trained."""
+"""Protects the tutorial's claims' verdicts, on hand-built summaries."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The command line as dvc.yaml calls it: one clear line and a non-zero exit on bad input."""
+"""Protects the command line dvc.yaml calls: one clear line and a non-zero exit on bad input."""
 
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+"""Protects the data: the tutorial's make_circles, byte-stable files, the split, bad files."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,7 +1,10 @@
-"""The committed dvc.lock files (the study's, the extensions' and the networks') are the truth
+"""Protects the committed lock files as the truth about the committed code and params.
+
+The committed dvc.lock files (the study's, the extensions' and the networks') are the truth
 about the committed code and params: every file, param and command they record
 is what the repository holds, and they hold no stage their dvc.yaml does not
-have."""
+have.
+"""
 
 from __future__ import annotations
 

@@ -1,20 +1,17 @@
-"""A shared DVC remote (a local folder here), as the README sets it up: push,
-clone, pull -> every output, nothing to rerun."""
+"""Protects a shared DVC remote as the README sets it up: push, clone, pull, no rerun."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests import readme
-from tests.e2e import ROOT, dvc, make_repo, run, stages_run
+from tests.e2e import ROOT, SEEDS, VARIANTS, copy_repo, dvc, run, stages_run
 
 pytestmark = pytest.mark.slow
 
 
-def test_second_clone_pulls_every_output_without_retraining(tmp_path):
-    (tmp_path / "origin").mkdir()
-    origin = make_repo(tmp_path / "origin")
-    dvc(origin, "repro")
+def test_second_clone_pulls_every_output_without_retraining(study, tmp_path):
+    origin = copy_repo(study.repo, tmp_path / "origin")
     run(origin, "git", "add", "-A")
     run(origin, "git", "commit", "-q", "-m", "results")
 
@@ -42,4 +39,4 @@ def test_second_clone_pulls_every_output_without_retraining(tmp_path):
         "models/bn_after/seed_001.keras",
     ):
         assert (clone / path).read_bytes() == (origin / path).read_bytes()
-    assert len(list((clone / "models").rglob("*.keras"))) == 6
+    assert len(list((clone / "models").rglob("*.keras"))) == len(VARIANTS) * SEEDS

@@ -1,5 +1,4 @@
-"""The extensions' verdicts, labels and sweeps, on hand-built summaries and
-comparisons; the extensions' params and configs."""
+"""Protects the extensions' verdicts, labels, sweeps, params and configs."""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
-"""The README's `make extensions` in a temporary repository, after the study:
+"""Protects the README's `make extensions` on the shared study, end to end.
+
+README's `make extensions`, run on the shared study:
 it trains the extensions only, its report's numbers are those of the per-seed
 files it was written from (computed here again, with scipy and the csv module),
-a second run trains nothing, and the extensions' runs are in MLflow."""
+a second run trains nothing, and the extensions' runs are in MLflow.
+"""
 
 from __future__ import annotations
 
@@ -16,16 +19,14 @@ from scipy import stats
 
 from tests import readme
 from tests.e2e import (
+    EPOCHS,
+    SEEDS,
     VARIANTS,
     check_declared_imports,
-    dvc,
     import_log,
     locked,
-    make_repo,
     mlflow_runs,
-    probed,
     run,
-    shrink,
     stages_run,
     training_runs,
 )
@@ -33,16 +34,10 @@ from tests.ui import mlflow_ui
 
 pytestmark = pytest.mark.slow
 
-SEEDS, EPOCHS = 3, 6  # enough seeds for Welch's test, enough epochs for a late half
-
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    params = shrink(yaml.safe_load((Path(__file__).parents[1] / "params.yaml").read_text()))
-    params["train"].update(seeds=SEEDS, epochs=EPOCHS)
-    repo = make_repo(tmp_path_factory.mktemp("bnlab-extensions"), params)
-    dvc(repo, "repro")  # the study, as after `make repro`
-    return repo
+def repo(extensions_study) -> Path:
+    return extensions_study.repo
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +46,8 @@ def extensions(repo) -> dict:
 
 
 @pytest.fixture(scope="module")
-def made(repo) -> str:
-    log = import_log(repo, "extensions")
-    return run(repo, "bash", "-c", readme.command("make extensions"), **probed(repo, log))
+def made(extensions_study) -> str:
+    return extensions_study.output
 
 
 def test_it_trains_each_extension_and_nothing_the_study_trained(repo, extensions, made):

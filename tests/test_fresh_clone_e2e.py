@@ -1,4 +1,6 @@
-"""The README's everyday commands on a fresh clone of this repository.
+"""Protects the README's everyday commands on a fresh clone.
+
+README's everyday commands on a fresh clone of this repository.
 
 `make repro` runs the default study; its outputs are byte for byte what the
 committed dvc.lock records, so git status stays clean, and the other make
@@ -7,13 +9,14 @@ targets keep it so.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests import readme
-from tests.e2e import ROOT, VARIANTS, env, run, stages_run
+from tests.e2e import ROOT, VARIANTS, env, output_hashes, run, stages_run
 
 pytestmark = pytest.mark.slow
 
@@ -61,10 +64,23 @@ def test_make_help_lint_and_format(clone, made):
 def test_make_clean_then_dvc_checkout_restores_every_output(clone, made):
     run(clone, "bash", "-c", readme.command("make clean"))
     assert not (clone / "models").exists() and not (clone / "metrics").exists()
-    missing = subprocess.run(
-        ["bash", "-c", "dvc status dvc.yaml"], cwd=clone, env=env(), capture_output=True, text=True
+    status = subprocess.run(
+        ["bash", "-c", "dvc status --json dvc.yaml"],
+        cwd=clone,
+        env=env(),
+        capture_output=True,
+        text=True,
     )
-    assert "deleted" in missing.stdout or "not in cache" in missing.stdout
+    changed = {
+        path: state
+        for entries in json.loads(status.stdout).values()
+        for entry in entries
+        if isinstance(entry, dict)
+        for path, state in entry.get("changed outs", {}).items()
+    }
+    # Every output of the study is gone from the workspace and still in DVC's cache.
+    assert set(changed) == set(output_hashes(clone)), status.stdout
+    assert set(changed.values()) == {"deleted"}, status.stdout
     activate = readme.command("source .venv/bin/activate")
     run(clone, "bash", "-c", f"{activate} && {readme.command('dvc checkout')}")
     assert "Data and pipelines are up to date" in run(clone, "bash", "-c", "dvc status dvc.yaml")

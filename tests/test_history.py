@@ -1,3 +1,5 @@
+"""Protects the histories: epochs to a threshold, round trips, never-reached seeds."""
+
 from __future__ import annotations
 
 import numpy as np

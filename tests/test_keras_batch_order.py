@@ -1,4 +1,6 @@
-"""A Keras fact the extensions' report rests on: after ``keras.utils.set_random_seed``,
+"""Protects the Keras batch-order fact the extensions' report rests on.
+
+A Keras fact the extensions' report rests on: after ``keras.utils.set_random_seed``,
 ``fit`` on numpy arrays with ``shuffle=True`` draws one batch order and reuses it
 in every epoch; without it, each epoch gets a new order.
 

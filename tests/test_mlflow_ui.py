@@ -1,4 +1,4 @@
-"""The real MLflow UI, in Debian's chromium driven by Playwright, over a tiny run's store."""
+"""Protects what a user sees of the shared study in the real MLflow UI."""
 
 from __future__ import annotations
 
@@ -7,18 +7,16 @@ import json
 import pytest
 from mlflow import MlflowClient
 
-from tests.e2e import VARIANTS, dvc, make_repo, mlflow_runs
+from tests.e2e import EPOCHS, VARIANTS, mlflow_runs
 from tests.ui import mlflow_ui
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def ui(tmp_path_factory):
-    repo = make_repo(tmp_path_factory.mktemp("bnlab-ui"))
-    dvc(repo, "repro")
-    with mlflow_ui(repo) as (page, base):
-        yield page, base, f"sqlite:///{repo / 'mlflow.db'}", repo
+def ui(study):
+    with mlflow_ui(study.repo) as (page, base):
+        yield page, base, study.store, study.repo
 
 
 def _parents(store: str) -> tuple[str, dict[str, str]]:
@@ -32,10 +30,12 @@ def _parents(store: str) -> tuple[str, dict[str, str]]:
 
 def test_runs_table_lists_the_three_variant_runs(ui, tmp_path):
     page, base, store, _ = ui
-    experiment_id, _ = _parents(store)
+    experiment_id, parents = _parents(store)
     page.goto(f"{base}/#/experiments/{experiment_id}/runs")
     for variant in VARIANTS:
-        page.get_by_role("link", name=variant, exact=True).first.wait_for(timeout=60_000)
+        link = page.get_by_role("link", name=variant, exact=True).first
+        link.wait_for(timeout=60_000)
+        assert parents[variant] in link.get_attribute("href"), f"{variant} links to its run"
     page.screenshot(path=tmp_path / "runs.png")
 
 
@@ -54,7 +54,8 @@ def test_chart_view_draws_each_variants_val_accuracy_curve(ui, tmp_path):
     drawn_curves = [t for t in next(c for c in charts if len(c) >= len(VARIANTS)) if t["x"]]
     # Each run that has the metric is drawn (a line and its points); the report run has none.
     assert {trace["name"] for trace in drawn_curves} == set(VARIANTS)
-    assert all(trace["x"] == [1, 2, 3] for trace in drawn_curves), "step = epoch, 3 epochs"
+    epochs = list(range(1, EPOCHS + 1))
+    assert all(trace["x"] == epochs for trace in drawn_curves), "step = epoch, every epoch"
 
 
 def test_compare_page_shows_names_and_a_bn_param(ui, tmp_path):
@@ -65,7 +66,9 @@ def test_compare_page_shows_names_and_a_bn_param(ui, tmp_path):
     page.get_by_text("Comparing 3 Runs").wait_for(timeout=60_000)
     for variant in VARIANTS:
         page.get_by_role("cell", name=variant, exact=True).first.wait_for(timeout=30_000)
-    page.get_by_text("bn.momentum").first.wait_for(timeout=30_000)
+    momentum = page.get_by_role("row").filter(has_text="bn.momentum").first
+    momentum.wait_for(timeout=30_000)
+    assert momentum.inner_text().count("0.99") == 2, "the two BN variants' momentum"
     page.screenshot(path=tmp_path / "compare.png", full_page=True)
 
 
@@ -74,10 +77,13 @@ def _version(store: str, alias: str):
 
 
 def test_the_registered_model_shows_an_alias_per_variant_and_best(ui, tmp_path):
-    page, base, _, _ = ui
+    page, base, store, _ = ui
     page.goto(f"{base}/#/models/bn-circles")
     for alias in (*VARIANTS, "best"):
-        page.get_by_text(f"@ {alias}", exact=True).first.wait_for(timeout=60_000)
+        version = _version(store, alias).version
+        row = page.get_by_role("row").filter(has_text=f"Version {version}").first
+        row.wait_for(timeout=60_000)
+        assert f"@ {alias}" in row.inner_text(), f"{alias} is on version {version}"
     page.screenshot(path=tmp_path / "registered.png", full_page=True)
 
 

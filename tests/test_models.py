@@ -1,3 +1,5 @@
+"""Protects the model builder: BN where the tutorial puts it, with its settings."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""The CNN and LSTM as data: their params, configs, plans, files and models."""
+"""Protects the CNN and the LSTM as data: params, configs, plans, files, models."""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
-"""The README's extended study, `dvc exp run -S 'networks=[mlp,cnn,lstm]'`, in a
-temporary repository after the MLP's study: it trains the CNN and LSTM variants
+"""Protects the README's extended study (CNN, LSTM) on the shared study, end to end.
+
+README's extended study, `dvc exp run -S 'networks=[mlp,cnn,lstm]'`,
+run on the shared study: it trains the CNN and LSTM variants
 only, each stage declares what it imports, the outputs, report sections and
-MLflow runs are there, and changing a CNN param retrains the CNN alone."""
+MLflow runs are there, and changing a CNN param retrains the CNN alone.
+"""
 
 from __future__ import annotations
 
@@ -19,13 +22,13 @@ from bnlab.params import DIGITS_VARIANTS
 from tests import readme
 from tests.e2e import (
     NETWORK_STAGE,
+    SEEDS,
     check_declared_imports,
+    copy_repo,
     dvc,
     import_log,
     locked,
-    make_repo,
     mlflow_runs,
-    probed,
     run,
     stages_run,
 )
@@ -33,22 +36,17 @@ from tests.e2e import (
 pytestmark = pytest.mark.slow
 
 NAMES = [f"{n}_{v}" for n, variants in DIGITS_VARIANTS.items() for v in variants]
-SEEDS = 2  # tests.e2e.shrink: 2 seeds, 2 epochs for each network
 AROUND = {"networks/dvc.yaml:digits", "configure", "evaluate", "report", "publish"}
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    repo = make_repo(tmp_path_factory.mktemp("bnlab-networks"))
-    dvc(repo, "repro")  # the MLP's study, as after `make repro`
-    return repo
+def repo(networks_study) -> Path:
+    return networks_study.repo
 
 
 @pytest.fixture(scope="module")
-def extended(repo) -> str:
-    log = import_log(repo, "networks")
-    command = readme.command("dvc exp run -S 'networks=[mlp,cnn,lstm]'")
-    return run(repo, "bash", "-c", command, **probed(repo, log))
+def extended(networks_study) -> str:
+    return networks_study.output
 
 
 def test_it_trains_every_cnn_and_lstm_variant_and_nothing_of_the_mlp(extended):
@@ -144,8 +142,8 @@ def test_the_readmes_tables_show_the_networks_and_the_study_apart(repo, extended
     assert header == ["Experiment", "baseline", "bn_after", "bn_before"], study
 
 
-def test_changing_a_cnn_param_leaves_the_mlp_and_the_lstm_cached(repo, extended):
-    again = dvc(repo, "exp", "run", "-S", "cnn.units=8")
+def test_changing_a_cnn_param_leaves_the_mlp_and_the_lstm_cached(repo, tmp_path):
+    again = dvc(copy_repo(repo, tmp_path / "repo"), "exp", "run", "-S", "cnn.units=8")
     ran = stages_run(again)
     assert {s for s in ran if "train" in s} == {f"{NETWORK_STAGE}{n}" for n in NAMES[:3]}
     assert ran == {f"{NETWORK_STAGE}{n}" for n in NAMES[:3]} | {

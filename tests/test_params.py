@@ -1,3 +1,5 @@
+"""Protects params.yaml's checks: the tutorial's defaults, one line per bad value."""
+
 from __future__ import annotations
 
 import copy

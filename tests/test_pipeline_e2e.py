@@ -1,4 +1,9 @@
-"""A real `dvc repro` / `dvc exp run` of a tiny configuration in a temporary git repository."""
+"""Protects the default pipeline end to end, on the shared study and copies of it.
+
+Default pipeline end to end: the shared study's real `dvc repro`
+(stages, declared imports, outputs, MLflow runs, registry, serving) and, on
+copies of it, `dvc exp run`, a forced repro and `mlflow run`.
+"""
 
 from __future__ import annotations
 
@@ -15,21 +20,22 @@ import yaml
 from mlflow import MlflowClient
 
 from bnlab.files.dataset import read_csv
+from bnlab.files.scores import read_scores
 from bnlab.stages.publish import HEADLINE
 from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG
 from tests import readme
 from tests.e2e import (
+    EPOCHS,
     NETWORK_STAGE,
+    SEEDS,
     VARIANTS,
     check_declared_imports,
     dvc,
     free_port,
     import_log,
     locked,
-    make_repo,
     mlflow_runs,
     output_hashes,
-    probed,
     run,
     stages_run,
     start_server,
@@ -43,72 +49,75 @@ MODEL = "bn-circles"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("bnlab-e2e"))
-
-
-@pytest.fixture(scope="module")
-def first_repro(repo) -> str:
-    # Every Python process of the repro records the bnlab files it imported.
-    return dvc(repo, "repro", **probed(repo, import_log(repo)))
-
-
 def store(repo: Path) -> str:
     return f"sqlite:///{repo / 'mlflow.db'}"
 
 
-def test_repro_runs_every_stage(repo, first_repro):
+@pytest.fixture
+def repo(study, copy_of) -> Path:
+    """A copy of the shared study, for a test that changes it."""
+    return copy_of(study)
+
+
+def test_repro_runs_every_stage(study):
+    repo = study.repo
     expected = {"generate", "split", "configure", "evaluate", "plot", "report", "publish"}
     expected |= {f"train@{v}" for v in VARIANTS}
     # The CNN's and LSTM's stages run too, and train nothing (networks: [mlp]).
     networks = yaml.safe_load((repo / "networks" / "dvc.yaml").read_text())["stages"]
     expected |= {f"{NETWORK_STAGE}{name}" for name in networks["train_network"]["foreach"]}
     expected |= {"networks/dvc.yaml:digits"}
-    assert stages_run(first_repro) == expected
+    assert stages_run(study.output) == expected
     assert (repo / "dvc.lock").exists()
 
 
-def test_every_stage_declares_every_project_file_its_processes_import(repo, first_repro):
+def test_every_stage_declares_every_project_file_its_processes_import(study):
+    repo = study.repo
     stages = locked(repo, "dvc.yaml", "networks/dvc.yaml")  # dvc repro runs both
     imported = check_declared_imports(repo, stages, import_log(repo))
     assert "src/bnlab/tracking/train_log.py" in imported["train@bn_after"], "the worker is seen"
 
 
-def test_outputs_are_sane(repo, first_repro):
+def test_outputs_are_those_of_every_seed_and_epoch(study):
+    repo = study.repo
     headline = json.loads((repo / "metrics" / "headline.json").read_text())
     assert list(headline) == list(VARIANTS)
     for variant in VARIANTS:
         stats = json.loads((repo / "results" / "stats" / f"{variant}.json").read_text())
-        assert stats["seeds"] == 2
+        assert stats["seeds"] == SEEDS
         assert headline[variant].startswith(f"{stats['test_accuracy']['mean']:.3f} ±")
+        scores = read_scores(repo / "results" / "scores" / f"{variant}.csv")
+        assert sorted(scores) == list(range(SEEDS))
         for name in ("train_accuracy", "test_accuracy"):
+            per_seed = np.array([scores[seed][name] for seed in sorted(scores)])
             spread = stats[name]
-            assert 0.3 <= spread["min"] <= spread["mean"] <= spread["max"] <= 1
-            assert spread["std"] >= 0
+            # The statistics are those of the seeds' own scores, and the seeds differ.
+            assert spread["mean"] == pytest.approx(per_seed.mean(), abs=1e-12)
+            assert spread["std"] == pytest.approx(per_seed.std(ddof=1), abs=1e-12)
+            assert (spread["min"], spread["max"]) == (per_seed.min(), per_seed.max())
+            assert spread["std"] > 0, "every seed trained the same model"
+            assert spread["min"] >= 0.3
         assert sorted(p.name for p in (repo / "models" / variant).iterdir()) == [
-            "seed_000.keras",
-            "seed_001.keras",
+            f"seed_{seed:03d}.keras" for seed in range(SEEDS)
         ]
         history = (repo / "results" / "history" / f"{variant}.csv").read_text().splitlines()
-        assert len(history) == 1 + 2 * 3
-        scores = (repo / "results" / "scores" / f"{variant}.csv").read_text().splitlines()
-        assert len(scores) == 1 + 2
+        assert len(history) == 1 + SEEDS * EPOCHS
         boundary = (repo / "results" / "boundary" / f"{variant}.csv").read_text().splitlines()
-        assert boundary[0] in ("# seed 0", "# seed 1") and len(boundary) == 2 + 150 * 150
+        seeds = {f"# seed {seed}" for seed in range(SEEDS)}
+        assert boundary[0] in seeds and len(boundary) == 2 + 150 * 150
     for figure in ("dataset", "accuracy_baseline", "accuracy_bn_after", "test_accuracy_by_variant"):
         assert (repo / "figures" / f"{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     header = (repo / "results" / "curves" / "test_accuracy.csv").read_text().splitlines()[0]
     assert header == "epoch,baseline,bn_after,bn_before"
 
 
-def test_second_repro_runs_nothing(repo, first_repro):
+def test_second_repro_runs_nothing(repo):
     output = dvc(repo, "repro")
     assert stages_run(output) == set()
     assert "Data and pipelines are up to date" in output
 
 
-def test_mlflow_run_entry_points_drive_the_pipeline(repo, first_repro):
+def test_mlflow_run_entry_points_drive_the_pipeline(repo):
     output = run(repo, "bash", "-c", readme.command("mlflow run . --env-manager"))
     assert "Data and pipelines are up to date" in output
     output = run(repo, "bash", "-c", readme.command("mlflow run . -e train"))
@@ -119,7 +128,7 @@ def test_mlflow_run_entry_points_drive_the_pipeline(repo, first_repro):
     assert {r.info.status for r in projects} == {"FINISHED"}
 
 
-def test_dvc_metrics_and_plots_work(repo, first_repro):
+def test_dvc_metrics_and_plots_work(repo):
     headline = json.loads((repo / "metrics" / "headline.json").read_text())
     shown = run(repo, "bash", "-c", readme.command("dvc metrics show"))
     assert shown.splitlines()[0].split() == ["Path", *VARIANTS]
@@ -132,29 +141,29 @@ def test_dvc_metrics_and_plots_work(repo, first_repro):
     assert "test_accuracy_by_variant.png" in page
 
 
-def test_mlflow_has_one_finished_run_per_variant_with_seed_children(repo, first_repro):
-    client, runs = mlflow_runs(store(repo))
+def test_mlflow_has_one_finished_run_per_variant_with_seed_children(study):
+    client, runs = mlflow_runs(study.store)
     parents = {r.info.run_name: r for r in variant_runs(runs)}
     assert set(parents) == set(VARIANTS)
     for variant, parent in parents.items():
         assert parent.info.status == "FINISHED"
         children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
-        assert sorted(c.data.tags["seed"] for c in children) == ["0", "1"]
+        assert sorted(int(c.data.tags["seed"]) for c in children) == list(range(SEEDS))
         assert {c.info.status for c in children} == {"FINISHED"}
         assert all(c.data.metrics["test_accuracy"] > 0 for c in children)
         assert all(c.data.params["seed"] == c.data.tags["seed"] for c in children)
         for child in children:
             steps = client.get_metric_history(child.info.run_id, "val_accuracy")
-            assert sorted(m.step for m in steps) == [1, 2, 3]
+            assert sorted(m.step for m in steps) == list(range(1, EPOCHS + 1))
         tags = parent.data.tags
         assert (tags["variant"], tags["dvc.stage"]) == (variant, f"train@{variant}")
         assert len(tags["mlflow.source.git.commit"]) == 40
         params = parent.data.params
-        assert params["train.epochs"] == "3" and params["data.n_samples"] == "200"
+        assert params["train.epochs"] == str(EPOCHS) and params["data.n_samples"] == "200"
         assert ("bn.momentum" in params) == (variant != "baseline")
         for metric in ("accuracy", "val_accuracy", "loss", "val_loss"):
             history = client.get_metric_history(parent.info.run_id, metric)
-            assert sorted(m.step for m in history) == [1, 2, 3]
+            assert sorted(m.step for m in history) == list(range(1, EPOCHS + 1))
         final = parent.data.metrics
         assert final["test_accuracy.ci95_low"] <= final["test_accuracy.mean"] <= 1
         # The runs page's charts: the curves and the headline, nothing else.
@@ -162,7 +171,7 @@ def test_mlflow_has_one_finished_run_per_variant_with_seed_children(repo, first_
         artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
         assert artifacts == {"models", "history", "evaluation", "figures"}
         models = [a.path for a in client.list_artifacts(parent.info.run_id, "models")]
-        assert models == ["models/seed_000.keras", "models/seed_001.keras"]
+        assert models == [f"models/seed_{seed:03d}.keras" for seed in range(SEEDS)]
         figures = {a.path for a in client.list_artifacts(parent.info.run_id, "figures")}
         assert f"figures/accuracy_{variant}.png" in figures
     report = next(r for r in runs if r.info.run_name == "report")
@@ -183,8 +192,9 @@ def mean_accuracy(repo: Path) -> dict[str, float]:
     }
 
 
-def test_each_variant_hands_on_a_logged_model_and_a_registered_version(repo, first_repro):
-    client, runs = mlflow_runs(store(repo))
+def test_each_variant_hands_on_a_logged_model_and_a_registered_version(study):
+    repo = study.repo
+    client, runs = mlflow_runs(study.store)
     digests = {n: lock_md5(repo, f"data/prepared/{n}.csv") for n in ("train", "test")}
     for parent in variant_runs(runs):
         variant = parent.data.tags["variant"]
@@ -214,7 +224,8 @@ def _keras_predictions(repo: Path, version, features: np.ndarray) -> np.ndarray:
     return keras.models.load_model(path, safe_mode=True).predict(features, verbose=0)
 
 
-def test_best_loads_as_pyfunc_and_predicts_as_its_keras_file(repo, first_repro, use_store):
+def test_best_loads_as_pyfunc_and_predicts_as_its_keras_file(study, use_store):
+    repo = study.repo
     use_store(store(repo))
     features = read_csv(repo / "data" / "prepared" / "test.csv").features.astype(np.float32)
     loaded = mlflow.pyfunc.load_model(f"models:/{MODEL}@best")
@@ -224,7 +235,8 @@ def test_best_loads_as_pyfunc_and_predicts_as_its_keras_file(repo, first_repro, 
     )
 
 
-def test_the_served_model_answers_as_its_keras_file(repo, first_repro):
+def test_the_served_model_answers_as_its_keras_file(study):
+    repo = study.repo
     port = str(free_port())
     serve = f"SERVE_PORT={port} {readme.command('make serve')}"
     server = start_server(serve, repo, int(port), repo.with_name("serve.log"))
@@ -246,7 +258,7 @@ def test_the_served_model_answers_as_its_keras_file(repo, first_repro):
     np.testing.assert_allclose(served, _keras_predictions(repo, best, features), rtol=0, atol=1e-6)
 
 
-def test_forced_repro_gives_the_same_bytes_and_no_new_version(repo, first_repro):
+def test_forced_repro_gives_the_same_bytes_and_no_new_version(repo):
     before = output_hashes(repo)
     assert {"models/bn_after", "metrics/headline.json", "figures"} <= set(before)
     client = MlflowClient(store(repo))
@@ -256,7 +268,7 @@ def test_forced_repro_gives_the_same_bytes_and_no_new_version(repo, first_repro)
     assert len(client.search_model_versions(f"name = '{MODEL}'")) == versions
 
 
-def test_bn_momentum_experiment_reruns_only_bn_training(repo, first_repro):
+def test_bn_momentum_experiment_reruns_only_bn_training(repo):
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-q", "-m", "results")
     _, before = mlflow_runs(store(repo))
@@ -318,30 +330,9 @@ def test_bn_momentum_experiment_reruns_only_bn_training(repo, first_repro):
     assert all(aliased[v] not in {x.version for x in from_experiment} for v in VARIANTS)
 
 
-def test_queued_experiment_logs_into_the_repository_store(repo, first_repro):
-    _, before = mlflow_runs(store(repo))
-    queued = dvc(repo, "exp", "run", "--queue", "-S", "bn.momentum=0.5")
-    name = re.search(r"Queued experiment '([^']+)'", queued).group(1)
-    dvc(repo, "queue", "start")
-    try:
-        # `queue status` may say Success before the task has run; the log ends when it does.
-        log = dvc(repo, "queue", "logs", "--follow", name)
-    finally:
-        dvc(repo, "queue", "stop")
-    assert "Running stage 'train@bn_after'" in log
-    assert re.search(rf"{name}\s+\S+ \S+\s+Success", dvc(repo, "queue", "status"))
-    _, after = mlflow_runs(store(repo))
-    new = [r for r in after if r.info.run_id not in {b.info.run_id for b in before}]
-    parents = variant_runs(new)
-    assert sorted(r.info.run_name for r in parents) == ["bn_after", "bn_before"]
-    assert {r.data.params["bn.momentum"] for r in parents} == {"0.5"}
-    assert {r.info.status for r in new} == {"FINISHED"}
-    assert not list((repo / ".dvc" / "tmp").rglob("mlflow.db")), "no store inside the temp copy"
-
-
-def test_mlflow_run_nests_the_pipelines_runs_under_its_own(repo, first_repro):
+def test_mlflow_run_nests_the_pipelines_runs_under_its_own(repo):
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["train"]["epochs"] = 4  # something for the pipeline to do
+    params["train"]["epochs"] = EPOCHS + 1  # something for the pipeline to do
     (repo / "params.yaml").write_text(yaml.safe_dump(params))
     _, before = mlflow_runs(store(repo))
     run(repo, "bash", "-c", readme.command("mlflow run . --env-manager local"))
@@ -351,4 +342,4 @@ def test_mlflow_run_nests_the_pipelines_runs_under_its_own(repo, first_repro):
     assert len(project) == 1 and project[0].info.status == "FINISHED"
     nested = [r for r in new if r.data.tags.get("mlflow.parentRunId") == project[0].info.run_id]
     assert sorted(r.info.run_name for r in nested) == sorted([*VARIANTS, "report"])
-    assert {r.data.params["train.epochs"] for r in variant_runs(nested)} == {"4"}
+    assert {r.data.params["train.epochs"] for r in variant_runs(nested)} == {str(EPOCHS + 1)}

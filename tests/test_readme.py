@@ -1,5 +1,4 @@
-"""The README's commands: each one is run by a test (or by .ci/run), and its two
-first commands are the set-up and the tests."""
+"""Protects the README's promise that a test or CI runs each command it shows."""
 
 from __future__ import annotations
 

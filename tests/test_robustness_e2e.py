@@ -1,10 +1,15 @@
-"""What users do wrong, or what goes wrong around them, with the real dvc and MLflow:
-bad params, interrupts, parallel queued experiments on a store that does not exist yet."""
+"""Protects against bad params, interrupts and parallel queued experiments.
+
+What users do wrong, or what goes wrong around them, with the
+real dvc and MLflow on copies of the shared study: bad params, interrupts,
+parallel queued experiments on a store that does not exist yet.
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +20,7 @@ import pytest
 import yaml
 
 from tests import readme
-from tests.e2e import dvc, env, make_repo, mlflow_runs, output_hashes, run, stages_run
+from tests.e2e import EPOCHS, SEEDS, dvc, env, mlflow_runs, output_hashes, run, stages_run
 
 pytestmark = pytest.mark.slow
 
@@ -35,11 +40,9 @@ def dvc_failing(repo: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=repo, env=env(), capture_output=True, text=True, timeout=600)
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    repo = make_repo(tmp_path_factory.mktemp("bnlab-robust"))
-    dvc(repo, "repro")
-    return repo
+@pytest.fixture
+def repo(study, copy_of) -> Path:
+    return copy_of(study)
 
 
 def test_bad_param_stops_with_one_line_and_loses_nothing(repo):
@@ -55,28 +58,26 @@ def test_bad_param_stops_with_one_line_and_loses_nothing(repo):
     _, runs_after = mlflow_runs(store(repo))
     assert [r.info.run_id for r in runs_after] == [r.info.run_id for r in runs_before]
 
-    set_param(repo, "bn", "momentum", 0.99)
-    again = dvc(repo, "repro")
-    assert not {s for s in stages_run(again) if s.startswith(("train", "evaluate"))}
-    assert output_hashes(repo) == hashes
-
     # The README's debug switch shows the traceback the one line stands for.
-    set_param(repo, "bn", "momentum", 1.5)
     debug = readme.command("BNLAB_DEBUG=1 dvc repro")
     shown = subprocess.run(
         ["bash", "-c", debug], cwd=repo, env=env(), capture_output=True, text=True, timeout=600
     )
     assert shown.returncode != 0
     assert "Traceback" in shown.stderr and "ParamsError" in shown.stderr
+
     set_param(repo, "bn", "momentum", 0.99)
+    again = dvc(repo, "repro")
+    assert not {s for s in stages_run(again) if s.startswith(("train", "evaluate"))}
+    assert output_hashes(repo) == hashes
 
 
 def test_interrupted_training_ends_killed_and_next_repro_matches(repo):
-    set_param(repo, "train", "epochs", 3000)  # several seconds of training: room to interrupt
-    dvc(repo, "repro")
     hashes = output_hashes(repo)
+    # Several seconds of training (room to interrupt) that a signal must stop.
+    set_param(repo, "train", "epochs", 3000)
     process = subprocess.Popen(
-        [sys.executable, "-m", "dvc", "repro", "-f", "-s", "train@bn_before"],
+        [sys.executable, "-m", "dvc", "repro", "train@bn_before"],
         cwd=repo,
         env=env(),
         stdout=subprocess.PIPE,
@@ -87,7 +88,7 @@ def test_interrupted_training_ends_killed_and_next_repro_matches(repo):
     seen = []
     for line in process.stdout:
         seen.append(line)
-        if line.startswith("train bn_before: 2 seeds x 3000 epochs"):
+        if line.startswith(f"train bn_before: {SEEDS} seeds x 3000 epochs"):
             break
     time.sleep(1.5)
     # Ctrl-C in a terminal signals the whole foreground process group.
@@ -100,27 +101,24 @@ def test_interrupted_training_ends_killed_and_next_repro_matches(repo):
     killed = [r for r in runs if r.info.status == "KILLED"]
     assert {r.data.tags["variant"] for r in killed} == {"bn_before"}
 
+    set_param(repo, "train", "epochs", EPOCHS)
     dvc(repo, "repro")
     assert output_hashes(repo) == hashes
 
 
-@pytest.mark.parametrize("jobs", [2, 4])
-def test_four_queued_experiments_in_parallel_on_a_new_store(tmp_path, jobs):
-    repo = make_repo(tmp_path)
-    # What every experiment shares (the data, the baseline) is in DVC's cache
-    # first, as after the README's `make repro`: queue workers computing the
-    # same uncached stage at once can collide in DVC's cache ("unable to
-    # remove ... without a confirmation", seen here one run in six). Those
-    # runs log to another store, so this repository's store is still new.
-    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
-    dvc(repo, "repro", "train@baseline", MLFLOW_TRACKING_URI=elsewhere)
-    assert not (repo / "mlflow.db").exists()
+def test_four_queued_experiments_in_parallel_on_a_new_store(repo):
+    # What every experiment shares (the data, the baseline) is in DVC's cache, as
+    # after the README's `make repro`: queue workers computing the same uncached
+    # stage at once can collide in DVC's cache ("unable to remove ... without a
+    # confirmation", seen here one run in six). The store is new.
+    (repo / "mlflow.db").unlink()
+    shutil.rmtree(repo / "mlartifacts")
     momenta = ("0.0", "0.5", "0.9", "0.99")
     queued = run(repo, "bash", "-c", readme.command("dvc exp run --queue"))
     names = re.findall(r"Queued experiment '([^']+)'", queued)
     assert len(names) == 4
     started = time.monotonic()
-    run(repo, "bash", "-c", readme.command("dvc queue start").replace("-j 2", f"-j {jobs}"))
+    run(repo, "bash", "-c", readme.command("dvc queue start"))
     try:
         logs = {name: dvc(repo, "queue", "logs", "--follow", name) for name in names}
     finally:
@@ -132,6 +130,7 @@ def test_four_queued_experiments_in_parallel_on_a_new_store(tmp_path, jobs):
 
     _, runs = mlflow_runs(store(repo))
     assert {r.info.status for r in runs} == {"FINISHED"}
+    assert not list((repo / ".dvc" / "tmp").rglob("mlflow.db")), "no store in DVC's temp copies"
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     for variant in ("bn_after", "bn_before"):
         logged = sorted(r.data.params["bn.momentum"] for r in parents if r.info.run_name == variant)
@@ -143,4 +142,4 @@ def test_four_queued_experiments_in_parallel_on_a_new_store(tmp_path, jobs):
     drawn = run(repo, "bash", "-c", readme.command("dvc plots diff $("))
     page = Path(drawn.strip().splitlines()[-1].removeprefix("file://")).read_text()
     assert all(name in page for name in names)
-    print(f"4 experiments, -j {jobs}: {len(runs)} runs logged in {elapsed:.0f} s")
+    print(f"4 experiments, -j 2: {len(runs)} runs logged in {elapsed:.0f} s")

@@ -1,4 +1,6 @@
-"""The fast trainer is the tutorial's procedure, seed by seed.
+"""Protects the fast trainer: each seed trains as the tutorial's fit would.
+
+The fast trainer is the tutorial's procedure, seed by seed.
 
 Given the same initial weights and the same batch order, training all seeds
 at once as one seed-axis model ends with the same weights, optimizer state,

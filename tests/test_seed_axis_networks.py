@@ -1,4 +1,6 @@
-"""The CNN's and the LSTM's seeds, trained together, are each the tutorial's ``fit``.
+"""Protects the CNN's and LSTM's fast trainer: each seed as its own fit.
+
+The CNN's and the LSTM's seeds, trained together, are each the tutorial's ``fit``.
 
 ``seed_axis.copies`` trains one model per seed in one compiled function. Given
 the same batch order, every seed ends with the weights, SGD state, history and

@@ -1,6 +1,4 @@
-"""The stages without TensorFlow or MLflow, called in-process as dvc.yaml calls
-them (``main(argv)``), on tiny data: what each writes, and that same inputs give
-the same bytes."""
+"""Protects the stages without TensorFlow or MLflow, in-process: outputs, same bytes."""
 
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+"""Protects the statistics: Welch, Mann-Whitney, intervals, never-reached seeds."""
+
 from __future__ import annotations
 
 import numpy as np

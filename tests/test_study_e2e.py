@@ -1,4 +1,4 @@
-"""The study's features end to end: the report, the bn_input variant, BN without beta and gamma."""
+"""Protects the study's report, bn_input and BN without beta and gamma, end to end."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests import readme
-from tests.e2e import make_repo, mlflow_runs, run, stages_run
+from tests.e2e import copy_repo, mlflow_runs, run, stages_run
 
 pytestmark = pytest.mark.slow
 
@@ -18,10 +18,12 @@ ALL = ["baseline", "bn_after", "bn_before", "bn_input"]
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    repo = make_repo(tmp_path_factory.mktemp("bnlab-study"))
-    # The README's BN-on-the-input extension, from a repository with nothing run yet.
-    run(repo, "bash", "-c", readme.command("dvc exp run -S 'variants="))
+def repo(study, tmp_path_factory) -> Path:
+    repo = copy_repo(study.repo, tmp_path_factory.mktemp("bnlab-study") / "repo")
+    # The README's BN-on-the-input extension, after the study.
+    output = run(repo, "bash", "-c", readme.command("dvc exp run -S 'variants="))
+    assert {"train@bn_input"} <= stages_run(output)
+    assert not {"train@baseline", "train@bn_after", "train@bn_before"} & stages_run(output)
     assert yaml.safe_load((repo / "params.yaml").read_text())["variants"] == ALL
     return repo
 
@@ -45,7 +47,8 @@ def test_report_has_every_section_and_every_variant(repo):
         assert (repo / "reports" / "figures" / figure).stat().st_size > 10_000
     _, runs = mlflow_runs(f"sqlite:///{repo / 'mlflow.db'}")
     report = [r for r in runs if r.info.run_name == "report"]
-    assert len(report) == 1 and report[0].info.status == "FINISHED"
+    assert len(report) == 2, "the study's report run, and the experiment's"
+    assert {r.info.status for r in report} == {"FINISHED"}
 
 
 def test_bn_input_puts_batch_norm_on_the_inputs(repo):
@@ -53,7 +56,8 @@ def test_bn_input_puts_batch_norm_on_the_inputs(repo):
     assert type(model.layers[0]).__name__ == "BatchNormalization"
 
 
-def test_without_beta_and_gamma_the_saved_models_have_neither(repo):
+def test_without_beta_and_gamma_the_saved_models_have_neither(repo, tmp_path):
+    repo = copy_repo(repo, tmp_path / "repo")
     output = run(repo, "bash", "-c", readme.command("dvc exp run -S bn.center=false"))
     assert "train@baseline" not in stages_run(output)
     for variant in ("bn_after", "bn_before", "bn_input"):

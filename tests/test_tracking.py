@@ -1,4 +1,4 @@
-"""tracking.store against a real SQLite MLflow store in a temporary folder."""
+"""Protects tracking.store against a real SQLite MLflow store."""
 
 from __future__ import annotations
 

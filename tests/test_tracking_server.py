@@ -1,6 +1,4 @@
-"""A team's set-up, as the README shows it: an MLflow tracking server backed by
-PostgreSQL (scripts/tracking-server.sh, Debian's packages) on 127.0.0.1, which
-the pipeline logs to through MLFLOW_TRACKING_URI, artifacts included."""
+"""Protects the README's PostgreSQL-backed tracking server as the pipeline's store."""
 
 from __future__ import annotations
 
@@ -16,14 +14,16 @@ import mlflow
 import numpy as np
 import pytest
 import yaml
+from mlflow import MlflowClient
 
 from bnlab.files.dataset import read_csv
 from tests import readme
 from tests.e2e import (
+    SEEDS,
     VARIANTS,
+    copy_repo,
     env,
     free_port,
-    make_repo,
     mlflow_runs,
     run,
     training_runs,
@@ -34,8 +34,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory) -> Path:
-    return make_repo(tmp_path_factory.mktemp("bnlab-server"))
+def repo(study, tmp_path_factory) -> Path:
+    return copy_repo(study.repo, tmp_path_factory.mktemp("bnlab-server") / "repo")
 
 
 @pytest.fixture(scope="module")
@@ -64,17 +64,24 @@ def postgres(port: int) -> str:
     return f"postgresql+psycopg2://postgres@127.0.0.1:{port + 1}/mlflow"
 
 
-def test_pipeline_logs_to_the_server_and_postgres_holds_the_runs(repo, server):
-    place, folder, port = server
+@pytest.fixture(scope="module")
+def logged(repo, server) -> None:
+    """The study's pipeline run again (its results are cached), logging to the server."""
+    place, _, _ = server
+    (repo / "mlflow.db").rename(repo / "study-mlflow.db")
     export = readme.command("export MLFLOW_TRACKING_URI", {"5000": place["5000"]})
-    run(repo, "bash", "-c", f"{export} && dvc repro")
+    run(repo, "bash", "-c", f"{export} && dvc repro -f")
     assert not (repo / "mlflow.db").exists(), "nothing went to the embedded store"
+
+
+def test_pipeline_logs_to_the_server_and_postgres_holds_the_runs(repo, server, logged):
+    _, folder, port = server
 
     # Straight from PostgreSQL, not through the server.
     _, runs = mlflow_runs(postgres(port))
     parents = variant_runs(runs)
     assert sorted(r.info.run_name for r in parents) == sorted(VARIANTS)
-    assert len(training_runs(runs)) == len(VARIANTS) * 3  # each with two seed children
+    assert len(training_runs(runs)) == len(VARIANTS) * (1 + SEEDS)  # each with its seeds
     trained = {r.info.run_id for r in training_runs(runs)}
     assert [r.info.run_name for r in runs if r.info.run_id not in trained] == ["report"]
     assert {r.info.status for r in runs} == {"FINISHED"}
@@ -84,8 +91,8 @@ def test_pipeline_logs_to_the_server_and_postgres_holds_the_runs(repo, server):
     client, _ = mlflow_runs(f"http://127.0.0.1:{port}")
     bn_after = next(r for r in parents if r.info.run_name == "bn_after")
     models = [a.path for a in client.list_artifacts(bn_after.info.run_id, "models")]
-    assert models == ["models/seed_000.keras", "models/seed_001.keras"]
-    saved = list((folder / "artifacts").rglob("seed_000.keras"))
+    assert models == [f"models/seed_{seed:03d}.keras" for seed in range(SEEDS)]
+    saved = list((folder / "artifacts" / bn_after.info.experiment_id).rglob("seed_000.keras"))
     assert len(saved) == len(VARIANTS)
     local = client.download_artifacts(bn_after.info.run_id, "history", str(repo / "dl"))
     assert (Path(local) / "bn_after.csv").read_bytes() == (
@@ -93,14 +100,15 @@ def test_pipeline_logs_to_the_server_and_postgres_holds_the_runs(repo, server):
     ).read_bytes()
 
 
-def test_logged_models_and_the_registry_live_on_the_server(repo, server, use_store):
-    _, folder, port = server  # after the pipeline test's repro
+def test_logged_models_and_the_registry_live_on_the_server(repo, server, logged, use_store):
+    _, folder, port = server
     uri = f"http://127.0.0.1:{port}"
     client, _ = mlflow_runs(uri)
     aliases = client.get_registered_model("bn-circles").aliases
     assert set(aliases) == {*VARIANTS, "best"}
-    assert len(list((folder / "artifacts").rglob("MLmodel"))) == len(VARIANTS)
     best = client.get_model_version_by_alias("bn-circles", "best")
+    experiment = client.get_experiment_by_name("bn-circles").experiment_id
+    assert len(list((folder / "artifacts" / experiment).rglob("MLmodel"))) == len(VARIANTS)
     use_store(uri)
     features = read_csv(repo / "data" / "prepared" / "test.csv").features.astype(np.float32)
     served = mlflow.pyfunc.load_model("models:/bn-circles@best").predict(features)
@@ -109,10 +117,14 @@ def test_logged_models_and_the_registry_live_on_the_server(repo, server, use_sto
     np.testing.assert_array_equal(served, saved.predict(features, verbose=0))
 
 
-def test_a_server_that_dies_mid_training_ends_the_stage_and_a_rerun_completes(repo, server):
+def test_a_server_that_dies_mid_training_ends_the_stage_and_a_rerun_completes(
+    study, copy_of, server
+):
+    repo = copy_of(study)
     place, folder, port = server
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["train"]["epochs"] = 20000  # long enough to stop the server while it trains
+    params["mlflow"]["experiment"] = "bn-circles-server-dies"  # apart from the other tests' runs
     (repo / "params.yaml").write_text(yaml.safe_dump(params))
     uri = f"http://127.0.0.1:{port}"
     stage = subprocess.Popen(
@@ -142,7 +154,9 @@ def test_a_server_that_dies_mid_training_ends_the_stage_and_a_rerun_completes(re
     (repo / "params.yaml").write_text(yaml.safe_dump(params))
     run(repo, "bash", "-c", readme.command("scripts/tracking-server.sh start", place))
     run(repo, "dvc", "repro", "-s", "configure", "train@bn_after", MLFLOW_TRACKING_URI=uri)
-    _, runs = mlflow_runs(postgres(port))
+    client = MlflowClient(tracking_uri=postgres(port))
+    experiment = client.get_experiment_by_name("bn-circles-server-dies").experiment_id
+    runs = client.search_runs([experiment])
     assert "RUNNING" not in {r.info.status for r in runs}
     orphans = [r for r in runs if r.data.tags.get("error") == "its process ended without ending it"]
     assert orphans, "the dead server's runs were ended by the rerun"
@@ -158,7 +172,8 @@ class Refusing(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_a_refusing_server_is_reported_before_training(repo):
+def test_a_refusing_server_is_reported_before_training(study, copy_of):
+    repo = copy_of(study)
     refusing = http.server.HTTPServer(("127.0.0.1", 0), Refusing)
     threading.Thread(target=refusing.serve_forever, daemon=True).start()
     uri = f"http://127.0.0.1:{refusing.server_port}"

@@ -1,5 +1,4 @@
-"""The train stage's logging process, driven through its own ``serve`` with the
-messages the stage sends, against a real SQLite store in a temporary folder."""
+"""Protects the train stage's logging worker against a real SQLite store."""
 
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+"""Protects training: same seed same bytes, the tutorial's saved models, boundaries."""
+
 from __future__ import annotations
 
 import json
