@@ -1,9 +1,9 @@
 """Protects the README's benchmark command: one smallest real run, a well-formed table.
 
-README's benchmark command from crashing or printing a malformed
-table: one real run at its smallest (one repeat, one epoch, a few seeds), this
-code beside a revision's, every scenario and target with figures, however slow
-the machine. The arithmetic is tests/test_bench.py's.
+README's benchmark command from crashing or printing a malformed table: one
+real run at its smallest (one repeat, one epoch, a few seeds), every scenario
+and target with figures, however slow the machine. The arithmetic, and a
+revision's column beside this code's, are tests/test_bench.py's.
 """
 
 from __future__ import annotations
@@ -35,22 +35,20 @@ TARGETS = (
     "extended study / tutorial's code path",
 )
 FIGURE = r"\d+\.\d+"
+# Time and memory; bnlab's with the range of its repeats between them.
+MEASURED = rf"{FIGURE} s +(\[{FIGURE}-{FIGURE}\] )?{FIGURE} GB"
 
 
-def test_the_benchmark_runs_and_prints_every_scenario_and_target_beside_a_revision():
-    # HEAD: a revision every clone has; the command's own HEAD~1 may be missing.
-    command = readme.command("python -m bench.speed", {"HEAD~1": "HEAD"}) + SMOKE
-    worktrees = run(ROOT, "git", "worktree", "list")
-    printed = run(ROOT, "bash", "-c", command)
+def test_the_benchmark_runs_and_prints_every_scenario_and_target():
+    printed = run(ROOT, "bash", "-c", readme.command("python -m bench.speed") + SMOKE)
     lines = {line[:44].strip(): line[44:] for line in printed.splitlines()}
-    assert "bnlab HEAD" in lines["scenario"], printed
     for scenario in SCENARIOS:
-        # The tutorial's path, that revision's and this code's: time and memory each.
-        figures = re.findall(rf"{FIGURE} s +{FIGURE} GB", lines[scenario])
-        assert len(figures) == 3, f"{scenario}: {lines.get(scenario)}"
+        # The tutorial's path and bnlab's, then the ratio of the two.
+        assert re.fullmatch(rf" *{MEASURED}( +\*)? +{MEASURED} +{FIGURE}", lines[scenario]), (
+            f"{scenario}: {lines.get(scenario)}"
+        )
     for target in TARGETS:
-        # That revision's figure, this code's, the goal, and met or not.
-        assert re.fullmatch(rf" *{FIGURE} +{FIGURE}  <= [\d.]+ +(met|NOT met)", lines[target]), (
+        # This code's figure, the goal, and met or not.
+        assert re.fullmatch(rf" *{FIGURE}  <= [\d.]+ +(met|NOT met)", lines[target]), (
             f"{target}: {lines.get(target)}"
         )
-    assert run(ROOT, "git", "worktree", "list") == worktrees, "its worktree is removed"

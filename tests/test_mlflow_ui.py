@@ -83,7 +83,8 @@ def test_the_registered_model_shows_an_alias_per_variant_and_best(ui, tmp_path):
         version = _version(store, alias).version
         row = page.get_by_role("row").filter(has_text=f"Version {version}").first
         row.wait_for(timeout=60_000)
-        assert f"@ {alias}" in row.inner_text(), f"{alias} is on version {version}"
+        shown = row.inner_text().replace("\xa0", " ")
+        assert f"@ {alias}" in shown, f"{alias} is on version {version}"
     page.screenshot(path=tmp_path / "registered.png", full_page=True)
 
 

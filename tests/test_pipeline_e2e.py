@@ -91,10 +91,11 @@ def test_outputs_are_those_of_every_seed_and_epoch(study):
         for name in ("train_accuracy", "test_accuracy"):
             per_seed = np.array([scores[seed][name] for seed in sorted(scores)])
             spread = stats[name]
-            # The statistics are those of the seeds' own scores, and the seeds differ.
-            assert spread["mean"] == pytest.approx(per_seed.mean(), abs=1e-12)
-            assert spread["std"] == pytest.approx(per_seed.std(ddof=1), abs=1e-12)
-            assert (spread["min"], spread["max"]) == (per_seed.min(), per_seed.max())
+            # The statistics (to 6 places) are those of the seeds' own scores, and
+            # the seeds differ.
+            found = [spread[key] for key in ("mean", "std", "min", "max")]
+            expected = [per_seed.mean(), per_seed.std(ddof=1), per_seed.min(), per_seed.max()]
+            assert found == pytest.approx(expected, abs=1e-6)
             assert spread["std"] > 0, "every seed trained the same model"
             assert spread["min"] >= 0.3
         assert sorted(p.name for p in (repo / "models" / variant).iterdir()) == [
