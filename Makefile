@@ -9,11 +9,12 @@ UI_PORT ?= 5000
 SERVE_PORT ?= 5002
 MODEL ?= bn-circles@best
 
-.PHONY: help venv repro extensions test test-fast lint format clean lock ui serve
+.PHONY: help venv repro extensions networks test test-fast lint format clean lock ui serve
 
 help:
 	@echo "make repro      set up .venv and run the whole pipeline (dvc repro)"
 	@echo "make extensions the tutorial's extensions against the study: reports/extensions.md"
+	@echo "make networks   the tutorial's CNN and LSTM on digits: reports/networks.md"
 	@echo "make test       run every test (unit and end-to-end)"
 	@echo "make test-fast  run the fast tests only"
 	@echo "make ui         MLflow UI on http://127.0.0.1:$(UI_PORT) over ./mlflow.db"
@@ -43,6 +44,10 @@ repro: venv
 extensions: venv
 	dvc repro extensions/dvc.yaml
 
+# Its own pipeline too, which needs nothing of the study's.
+networks: venv
+	dvc repro networks/dvc.yaml
+
 test: venv
 	python -m pytest --durations=15
 
@@ -71,6 +76,7 @@ format: venv
 clean:
 	rm -rf data/raw data/prepared data/digits configs models results metrics figures reports
 	rm -rf extensions/configs extensions/models extensions/results
+	rm -rf networks/configs networks/models networks/results
 	rm -rf .pytest_cache .ruff_cache
 	find src tests -name __pycache__ -type d -exec rm -rf {} +
 

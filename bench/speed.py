@@ -9,8 +9,8 @@ Everything is measured in this run, on this machine, medians over repeats:
   cache, new MLflow store) holding the project's pipeline and params, then a
   ``dvc repro`` with nothing changed, then ``dvc exp run -S bn.momentum=0.0``;
   and cold repros with 1, 10 (the default) and 100 seeds per variant;
-- the extended study: a cold ``dvc repro`` with ``networks: [mlp, cnn, lstm]``
-  (10 seeds), against the tutorial's path for all of it: its MLP scripts and
+- the extended study: a cold ``dvc repro`` then ``make networks``'s ``dvc repro
+  networks/dvc.yaml`` (10 seeds), against the tutorial's path for all of it: its MLP scripts and
   ``bench/tutorial_networks.py`` (the CNN and LSTM fragments, one
   ``Sequential.fit`` per seed), one process per variant.
 
@@ -143,11 +143,24 @@ def bnlab_round(
     """One repeat of every bnlab scenario with the code in ``code``, each in
     fresh repositories (the extended study only where that code has networks)."""
     found = {}
-    if networks and "networks" in yaml.safe_load((code / "params.yaml").read_text()):
-        every = {n: {"epochs": network_epochs} for n in DIGITS_VARIANTS}
-        networks = ["mlp", *DIGITS_VARIANTS]
-        repo = bnlab_repo(folder / "extended", counts[1], epochs, code, networks=networks, **every)
-        found["extended"] = measure(dvc("repro"), repo, PYTHONPATH=str(repo / "src"))
+    params = yaml.safe_load((code / "params.yaml").read_text())
+    if networks and "networks" in params:
+        section = params["networks"]
+        if isinstance(section, dict):  # a pipeline of its own: the study, then make networks
+            nets = {
+                **section,
+                **{n: {**section[n], "epochs": network_epochs} for n in DIGITS_VARIANTS},
+            }
+            repo = bnlab_repo(folder / "extended", counts[1], epochs, code, networks=nets)
+            both = ["bash", "-c", "python -m dvc repro && python -m dvc repro networks/dvc.yaml"]
+        else:  # before: networks listed in `networks`, trained by dvc repro
+            every = {n: {"epochs": network_epochs} for n in DIGITS_VARIANTS}
+            networks = ["mlp", *DIGITS_VARIANTS]
+            repo = bnlab_repo(
+                folder / "extended", counts[1], epochs, code, networks=networks, **every
+            )
+            both = dvc("repro")
+        found["extended"] = measure(both, repo, PYTHONPATH=str(repo / "src"))
     for seeds in counts:
         repo = bnlab_repo(folder / f"seeds-{seeds}", seeds, epochs, code)
         own = {"PYTHONPATH": str(repo / "src")}  # the repository's bnlab, not the installed one

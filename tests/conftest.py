@@ -78,13 +78,11 @@ def extensions_study(study, tmp_path_factory) -> Study:
 
 @pytest.fixture(scope="session")
 def networks_study(extensions_study, tmp_path_factory) -> Study:
-    """The study and its extensions, then the README's extended study, `dvc exp
-    run -S 'networks=[mlp,cnn,lstm]'`, under the import probe (its log:
-    import_log(repo, "networks"))."""
+    """The study and its extensions, then the README's `make networks` under the
+    import probe (its log: import_log(repo, "networks"))."""
     repo = copy_repo(extensions_study.repo, tmp_path_factory.mktemp("networks") / "repo")
-    command = readme.command("dvc exp run -S 'networks=[mlp,cnn,lstm]'")
     probe = probed(repo, import_log(repo, "networks"))
-    return Study(repo, run(repo, "bash", "-c", command, **probe))
+    return Study(repo, run(repo, "bash", "-c", readme.command("make networks"), **probe))
 
 
 @pytest.fixture

@@ -12,6 +12,9 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
+from bnlab.cli import STAGES
+from tests.e2e import ROOT
+
 
 def _run(args, cwd):
     return subprocess.run(
@@ -86,6 +89,21 @@ def test_unknown_stage_prints_usage():
     result = _run(["fly"], None)
     assert result.returncode == 2
     assert result.stderr.startswith("usage: python -m bnlab")
+
+
+def test_help_lists_every_stage_of_every_pipeline_with_a_line_each():
+    result = _run(["--help"], None)
+    assert result.returncode == 0
+    listed = [line.split()[0] for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert listed == list(STAGES)
+    commands = set()
+    for pipeline in ("dvc.yaml", "extensions/dvc.yaml", "networks/dvc.yaml"):
+        stages = yaml.safe_load((ROOT / pipeline).read_text())["stages"]
+        for stage in stages.values():
+            cmd = stage.get("cmd") or stage["do"]["cmd"]
+            commands.add(cmd.split()[3])  # python -m bnlab STAGE
+    assert commands == set(STAGES), "each stage a pipeline runs, and no other"
+    assert all(len(line.split(maxsplit=1)) == 2 for line in result.stdout.splitlines()[3:-2])
 
 
 @pytest.mark.parametrize(

@@ -1,20 +1,23 @@
-"""Protects the README's extended study (CNN, LSTM) on the shared study, end to end.
+"""Protects the README's `make networks` (the CNN and the LSTM) on the shared study.
 
-README's extended study, `dvc exp run -S 'networks=[mlp,cnn,lstm]'`,
-run on the shared study: it trains the CNN and LSTM variants
-only, each stage declares what it imports, the outputs, report sections and
-MLflow runs are there, and changing a CNN param retrains the CNN alone.
+It runs the networks' pipeline alone: each stage declares what it imports; the
+outputs, networks.md and the MLflow runs are there; each network's models are
+registered, load as pyfunc and are served on raw digits; a CNN param
+retrains the CNN alone.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import urllib.request
 from pathlib import Path
 
 import keras
+import mlflow
 import numpy as np
 import pytest
+from mlflow import MlflowClient
 
 from bnlab.files.digits import read_images
 from bnlab.model.network_plans import INPUT_SHAPES
@@ -26,17 +29,22 @@ from tests.e2e import (
     check_declared_imports,
     copy_repo,
     dvc,
+    free_port,
     import_log,
     locked,
     mlflow_runs,
     run,
     stages_run,
+    start_server,
+    stop,
 )
 
 pytestmark = pytest.mark.slow
 
 NAMES = [f"{n}_{v}" for n, variants in DIGITS_VARIANTS.items() for v in variants]
-AROUND = {"networks/dvc.yaml:digits", "configure", "evaluate", "report", "publish"}
+PIPELINE = "networks/dvc.yaml"
+AROUND = {f"{PIPELINE}:{stage}" for stage in ("digits", "configure", "evaluate", "report")}
+AROUND |= {f"{PIPELINE}:publish"}
 
 
 @pytest.fixture(scope="module")
@@ -45,20 +53,17 @@ def repo(networks_study) -> Path:
 
 
 @pytest.fixture(scope="module")
-def extended(networks_study) -> str:
+def made(networks_study) -> str:
     return networks_study.output
 
 
-def test_it_trains_every_cnn_and_lstm_variant_and_nothing_of_the_mlp(extended):
-    assert stages_run(extended) == {f"{NETWORK_STAGE}{n}" for n in NAMES} | AROUND
+def test_it_runs_the_networks_pipeline_alone(made):
+    assert stages_run(made) == {f"{NETWORK_STAGE}{n}" for n in NAMES} | AROUND
 
 
-def test_every_stage_that_ran_declares_what_it_imports(repo, extended):
-    # publish loads Keras only to log a model, and the MLP's are logged already
-    # (test_pipeline_e2e sees it do so).
-    log, ran = import_log(repo, "networks"), stages_run(extended)
-    stages = locked(repo, "dvc.yaml", "networks/dvc.yaml")
-    imported = check_declared_imports(repo, stages, log, ran, frozenset({"publish"}))
+def test_every_stage_declares_what_it_imports(repo, made):
+    log = import_log(repo, "networks")
+    imported = check_declared_imports(repo, locked(repo, PIPELINE), log)
     assert "src/bnlab/seed_axis/copies.py" in imported[f"{NETWORK_STAGE}cnn_bn_after"]
 
 
@@ -67,65 +72,121 @@ def _per_seed(path: Path, column: str) -> np.ndarray:
         return np.array([float(row[column]) for row in csv.DictReader(table)])
 
 
-def test_each_variant_has_its_seeds_models_that_answer_raw_digits(repo, extended):
+def _raw(repo: Path, network: str):
     test = read_images(repo / "data" / "digits" / "test.csv")
-    assert len(test) == 597
-    headline = json.loads((repo / "metrics" / "headline.json").read_text())
-    assert set(NAMES) <= set(headline)
+    return test.pixels.reshape(-1, *INPUT_SHAPES[network]), test.labels  # pixel values 0-16
+
+
+def test_each_variant_has_its_seeds_models_that_answer_raw_digits(repo, made):
+    headline = json.loads((repo / "metrics" / "networks.json").read_text())
+    assert list(headline) == NAMES
     for name in NAMES:
         network = name.split("_")[0]
-        scores = repo / "results" / "networks" / "scores" / f"{name}.csv"
+        scores = repo / "networks" / "results" / "scores" / f"{name}.csv"
         accuracy = _per_seed(scores, "test_accuracy")
         # Chance is 0.1 (s.e. 0.012 on 597 images): two epochs lift every seed above it.
         assert len(accuracy) == SEEDS and (accuracy > 0.15).all(), f"{name} learned nothing"
-        stats = json.loads((repo / "results" / "stats" / f"{name}.json").read_text())
+        stats = json.loads((repo / "networks" / "results" / "stats" / f"{name}.json").read_text())
         assert stats["test_accuracy"]["mean"] == pytest.approx(accuracy.mean(), abs=1e-6)
-        model = keras.saving.load_model(repo / "models" / "networks" / name / "seed_001.keras")
-        raw = test.pixels.reshape(-1, *INPUT_SHAPES[network])  # pixel values 0-16
+        model = keras.saving.load_model(repo / "networks" / "models" / name / "seed_001.keras")
+        raw, labels = _raw(repo, network)
         predicted = np.argmax(model.predict(raw, verbose=0), axis=1)
-        assert (predicted == test.labels).mean() == pytest.approx(accuracy[1], abs=1e-6)
+        assert (predicted == labels).mean() == pytest.approx(accuracy[1], abs=1e-6)
 
 
-def test_the_report_has_a_section_and_a_figure_per_network(repo, extended):
-    summary = (repo / "reports" / "summary.md").read_text()
-    numbers = json.loads((repo / "reports" / "summary.json").read_text())
+def test_the_report_has_a_section_a_figure_and_curves_per_network(repo, made):
+    text = (repo / "reports" / "networks.md").read_text()
+    numbers = json.loads((repo / "reports" / "networks.json").read_text())
     for network, title in (("cnn", "## The CNN on digits"), ("lstm", "## The LSTM on digits")):
-        assert title in summary
-        assert (repo / "reports" / "figures" / f"{network}_test_accuracy.png").stat().st_size
-        found = numbers["networks"][network]
+        assert title in text
+        assert (repo / "reports" / "networks" / f"{network}_test_accuracy.png").stat().st_size
+        assert f"](networks/{network}_test_accuracy.png)" in text
+        found = numbers[network]
         assert set(found["claims"]) == {
             "bn_after_reaches_threshold_sooner",
             "placement_changes_final_accuracy",
         }
-        scores = repo / "results" / "networks" / "scores" / f"{network}_bn_after.csv"
+        scores = repo / "networks" / "results" / "scores" / f"{network}_bn_after.csv"
         assert found["bn_after"]["test_accuracy"]["mean"] == pytest.approx(
             _per_seed(scores, "test_accuracy").mean(), abs=1e-6
         )
-        assert "vs_baseline" in found["bn_after"]
-    assert "| bn_before |" in summary.split("## The CNN")[1].split("## The LSTM")[0]
-    assert "| bn_before |" not in summary.split("## The LSTM")[1]
+        curves = repo / "networks" / "results" / "curves" / f"{network}_test_accuracy.csv"
+        header = curves.read_text().splitlines()[0]
+        assert header == ",".join(["epoch", *DIGITS_VARIANTS[network]])
+    assert "| bn_before |" in text.split("## The CNN")[1].split("## The LSTM")[0]
+    assert "| bn_before |" not in text.split("## The LSTM")[1]
+    # The study's report is the MLP's alone.
+    assert "## The CNN" not in (repo / "reports" / "summary.md").read_text()
 
 
-def test_each_variant_is_a_tracked_run_with_its_seeds(repo, extended):
+def test_each_variant_is_a_tracked_run_with_its_seeds(repo, made):
     _, runs = mlflow_runs(f"sqlite:///{repo / 'mlflow.db'}")
     by_name = {r.info.run_name: r for r in runs if r.data.tags.get("network") in DIGITS_VARIANTS}
-    assert set(NAMES) <= set(by_name)
+    assert set(by_name) == set(NAMES)
     for name in NAMES:
         parent = by_name[name]
         assert parent.data.tags["dvc.stage"] == f"{NETWORK_STAGE}{name}"
-        assert parent.data.tags["network"] == name.split("_")[0]
         assert parent.info.status == "FINISHED"
         assert "test_accuracy.mean" in parent.data.metrics, "publish adds the statistics"
+        threshold = "epochs_to_90.median" if name.startswith("cnn") else "epochs_to_80.median"
+        assert threshold in parent.data.metrics, "the metric names its network's threshold"
         children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
         assert len(children) == SEEDS
     assert by_name["lstm_bn_after"].data.params["bn.momentum"] == "0.99"
     assert "bn.momentum" not in by_name["lstm_baseline"].data.params
-    mlp = [r for r in runs if r.info.run_name == "bn_after"]
-    assert mlp and all(r.data.tags["network"] == "mlp" for r in mlp)
+    report = [r for r in runs if r.info.run_name == "networks"]
+    assert len(report) == 1 and report[0].info.status == "FINISHED"
 
 
-def test_the_readmes_tables_show_the_networks_and_the_study_apart(repo, extended):
-    headline = json.loads((repo / "metrics" / "headline.json").read_text())
+def test_each_networks_models_are_registered_and_load_on_raw_digits(repo, made, use_store):
+    store = f"sqlite:///{repo / 'mlflow.db'}"
+    client = MlflowClient(store)
+    use_store(store)
+    for network, variants in DIGITS_VARIANTS.items():
+        name = f"bn-digits-{network}"
+        assert set(client.get_registered_model(name).aliases) == {*variants, "best"}
+        means = {
+            v: json.loads(
+                (repo / "networks" / "results" / "stats" / f"{network}_{v}.json").read_text()
+            )["test_accuracy"]["mean"]
+            for v in variants
+        }
+        best = client.get_model_version_by_alias(name, "best")
+        assert best.tags["variant"] == max(means, key=means.get)
+        model = client.get_logged_model(best.source.removeprefix("models:/"))
+        assert {m.key for m in model.metrics} >= {"test_accuracy", "train_accuracy"}
+        raw, _ = _raw(repo, network)
+        loaded = mlflow.pyfunc.load_model(f"models:/{name}@best")
+        assert loaded.metadata.get_input_schema().inputs[0].shape == (-1, *INPUT_SHAPES[network])
+        seed = f"seed_{int(best.tags['seed']):03d}.keras"
+        saved = keras.saving.load_model(
+            repo / "networks" / "models" / f"{network}_{best.tags['variant']}" / seed
+        )
+        np.testing.assert_array_equal(loaded.predict(raw), saved.predict(raw, verbose=0))
+
+
+def test_make_serve_answers_raw_digits_with_the_best_cnn(repo, made):
+    port = str(free_port())
+    serve = readme.command("make serve MODEL=bn-digits-cnn@best")
+    server = start_server(f"SERVE_PORT={port} {serve}", repo, int(port), repo.with_name("cnn.log"))
+    try:
+        raw, labels = _raw(repo, "cnn")
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations",
+            data=json.dumps({"inputs": raw[:50].tolist()}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            served = np.array(json.loads(answer.read())["predictions"])
+    finally:
+        stop(server)
+    assert served.shape == (50, 10)
+    np.testing.assert_allclose(served.sum(axis=1), 1.0, rtol=1e-5)
+    assert (np.argmax(served, axis=1) == labels[:50]).mean() > 0.15
+
+
+def test_the_readmes_tables_show_each_network(repo, made):
+    headline = json.loads((repo / "metrics" / "networks.json").read_text())
     for network, command in (
         ("cnn", readme.command("dvc exp show --drop '.*' --keep 'Experiment|cnn_'")),
         ("lstm", readme.command("dvc exp show --drop '.*' --keep 'Experiment|lstm_'")),
@@ -137,18 +198,12 @@ def test_the_readmes_tables_show_the_networks_and_the_study_apart(repo, extended
         assert names == [n for n in NAMES if n.startswith(f"{network}_")], table
         row = next(line for line in lines if "workspace" in line)
         assert all(headline[name] in row for name in names), table
-    study = run(repo, "bash", "-c", readme.command("dvc exp show --only-changed"), COLUMNS="120")
-    header = next(line for line in study.splitlines() if "Experiment" in line).split()
-    assert header == ["Experiment", "baseline", "bn_after", "bn_before"], study
 
 
-def test_changing_a_cnn_param_leaves_the_mlp_and_the_lstm_cached(repo, tmp_path):
-    again = dvc(copy_repo(repo, tmp_path / "repo"), "exp", "run", "-S", "cnn.units=8")
+def test_changing_a_cnn_param_retrains_the_cnn_alone(repo, tmp_path):
+    copy = copy_repo(repo, tmp_path / "repo")
+    again = dvc(copy, "exp", "run", "-S", "networks.cnn.units=8", PIPELINE)
     ran = stages_run(again)
-    assert {s for s in ran if "train" in s} == {f"{NETWORK_STAGE}{n}" for n in NAMES[:3]}
-    assert ran == {f"{NETWORK_STAGE}{n}" for n in NAMES[:3]} | {
-        "configure",
-        "evaluate",
-        "report",
-        "publish",
-    }
+    cnn = {f"{NETWORK_STAGE}{n}" for n in NAMES[:3]}
+    assert {s for s in ran if "train" in s} == cnn
+    assert ran == cnn | {f"{PIPELINE}:{s}" for s in ("configure", "evaluate", "report", "publish")}

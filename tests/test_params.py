@@ -42,9 +42,7 @@ def _with(params: dict, section: str, key: str, value) -> dict:
         ("train", "epochs", 0, "train.epochs = 0: Input should be greater than or equal to 1"),
         ("data", "noise", -0.1, "data.noise = -0.1: Input should be greater than or equal to 0"),
         ("bn", "momentun", 0.5, "bn.momentun: unknown key"),
-        ("cnn", "epochs", 0, "cnn.epochs = 0: Input should be greater than or equal to 1"),
-        ("lstm", "threshold", 1.5, "lstm.threshold = 1.5: Input should be less than or equal to 1"),
-        ("digits", "n_train", 1797, "digits.n_train = 1797: Input should be less than 1797"),
+        ("networks", "n_train", 1797, "networks.n_train = 1797: Input should be less than 1797"),
     ],
 )
 def test_bad_value_gives_one_line_naming_key_value_and_rule(
@@ -86,42 +84,48 @@ def test_invalid_yaml_and_non_mapping(tmp_path):
 
 
 FLOAT_PARAMS = [
-    ("data", "noise"),
-    ("train", "learning_rate"),
-    ("train", "momentum"),
-    ("bn", "momentum"),
-    ("bn", "epsilon"),
-    ("cnn", "threshold"),
-    ("lstm", "threshold"),
+    "data.noise",
+    "train.learning_rate",
+    "train.momentum",
+    "bn.momentum",
+    "bn.epsilon",
+    "networks.cnn.threshold",
+    "networks.lstm.threshold",
 ]
 
 
+def _floats(body: dict, prefix: str = "") -> list[str]:
+    """The dotted keys of every float param (an extension's changes are the study's)."""
+    found = []
+    for key, value in body.items():
+        if isinstance(value, dict) and key != "extensions":
+            found += _floats(value, f"{prefix}{key}.")
+        elif isinstance(value, float):
+            found.append(f"{prefix}{key}")
+    return found
+
+
 def test_float_params_are_the_ones_listed(default_params_dict):
-    floats = [
-        (section, key)
-        for section, body in default_params_dict.items()
-        if isinstance(body, dict)
-        for key, value in body.items()
-        if isinstance(value, float)
-    ]
-    assert sorted(floats) == sorted(FLOAT_PARAMS)
+    assert sorted(_floats(default_params_dict)) == sorted(FLOAT_PARAMS)
 
 
-@pytest.mark.parametrize(("section", "key"), FLOAT_PARAMS)
+@pytest.mark.parametrize("dotted", FLOAT_PARAMS)
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
-def test_non_finite_float_is_refused_naming_the_key(
-    default_params_dict, tmp_path, section, key, value
-):
+def test_non_finite_float_is_refused_naming_the_key(default_params_dict, tmp_path, dotted, value):
+    *sections, key = dotted.split(".")
+    changed = copy.deepcopy(default_params_dict)
+    body = changed
+    for section in sections:
+        body = body[section]
+    body[key] = value
     path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(_with(default_params_dict, section, key, value)))
+    path.write_text(yaml.safe_dump(changed))
     assert f"{key}: {'-' if value < 0 else ''}.{'nan' if value != value else 'inf'}" in (
         path.read_text()
     ), "YAML's own spelling (.nan, .inf) is what load_params reads"
     with pytest.raises(ParamsError) as caught:
         load_params(path)
-    assert (
-        str(caught.value) == f"{path}: {section}.{key} = {value}: Input should be a finite number"
-    )
+    assert str(caught.value) == f"{path}: {dotted} = {value}: Input should be a finite number"
 
 
 def test_baseline_config_carries_no_bn(default_params_dict):

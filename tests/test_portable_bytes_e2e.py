@@ -47,10 +47,11 @@ def _up_to_date(repo: Path) -> dict[str, str]:
 
 
 def _check_as_the_readme_says(repo: Path, **machine: str) -> str:
-    """The README's check of a machine, a forced repro (the study, and the
-    networks it depends on here) then git status, with one extension's training
-    forced too (the extensions train with the study's code)."""
+    """The README's check of a machine, a forced repro of the study and of the
+    networks, then git status, with one extension's training forced too (the
+    extensions train with the study's code)."""
     dvc(repo, *readme.command("dvc repro -f").split()[1:], **machine)
+    dvc(repo, *readme.command("dvc repro -f networks/dvc.yaml").split()[1:], **machine)
     dvc(repo, "repro", "-f", "-s", f"{PIPELINES[2]}:train@bn_input_layer", **machine)
     return run(repo, *readme.command("git status --short").split())
 
@@ -77,7 +78,7 @@ def test_outputs_are_the_same_bytes_above_and_at_avx2_on_one_or_two_threads(
     avx2 = _outputs(repo)
     assert {
         "models/bn_after",
-        "models/networks/cnn_bn_after",
+        "networks/models/cnn_bn_after",
         "extensions/models/bn_input_layer",
     } <= set(avx512)
     changed = sorted(path for path in avx512 if avx2[path] != avx512[path])
@@ -92,6 +93,6 @@ def test_outputs_are_the_same_bytes_above_and_at_avx2_on_one_or_two_threads(
     for path in (
         "models/bn_after",
         "results/history/bn_after.csv",
-        "models/networks/lstm_bn_after",
+        "networks/models/lstm_bn_after",
     ):
         assert sse41[path] == avx512[path], f"{path} followed the CPU below AVX2"

@@ -49,12 +49,11 @@ def _digits() -> tuple[Images, Images]:
 
 def _config(params_dict: dict, network: str, variant: str, overrides: dict):
     changed = copy.deepcopy(params_dict)
-    changed["networks"] = ["mlp", network]
-    changed[network]["epochs"] = 3
+    changed["networks"][network]["epochs"] = 3
     changed["train"]["seeds"] = 2
     for section, values in overrides.items():
         changed[section].update(values)
-    return network_config(parse_params(changed), network, variant)
+    return network_config(parse_params(changed), f"{network}_{variant}")
 
 
 def _fit_in_order(config, seed: int, train: Images, test: Images):

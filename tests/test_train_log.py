@@ -12,14 +12,15 @@ import pytest
 from mlflow import MlflowClient
 
 from bnlab.analysis import THRESHOLD
-from bnlab.files.dataset import Dataset, write_csv
+from bnlab.files.dataset import Dataset, read_csv, write_csv
 from bnlab.files.history import write_history
 from bnlab.files.scores import write_scores
 from bnlab.model.plan import build_model
 from bnlab.model.saved import model_path, save_model
 from bnlab.params import load_params, variant_config
-from bnlab.stages.publish import log_model
+from bnlab.stages.publish import describe
 from bnlab.tracking.lineage import file_md5
+from bnlab.tracking.publishing import log_model
 from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG, SCORES_TAG, Tracker
 from bnlab.tracking.train_log import (
     Epochs,
@@ -142,8 +143,6 @@ def test_publish_logs_the_median_seed_as_a_keras_model_with_its_metrics(store, d
     history, scores = _files(tmp_path)
     sent = [OPEN, Trained(history, scores), Finished(str(tmp_path / "models"))]
     serve(io.StringIO("".join(encode(m) for m in sent)))
-    config = tmp_path / "bn_after.json"
-    config.write_text(CONFIG.model_dump_json())
     tracker = Tracker("bn-circles")
     run_id = _runs(store)["bn_after"].info.run_id
     args = (
@@ -152,8 +151,8 @@ def test_publish_logs_the_median_seed_as_a_keras_model_with_its_metrics(store, d
         run_id,
         Path(scores),
         tmp_path / "models",
-        config,
-        Path("test.csv"),
+        describe(CONFIG),
+        read_csv("test.csv").features,
     )
     model_id = log_model(*args)
     assert log_model(*args) == model_id, "a run that has its model keeps it"

@@ -8,30 +8,55 @@ shows the traceback and the framework's own messages instead.
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import logging
 import os
+import re
 import sys
+from pathlib import Path
 
 from bnlab.errors import BnlabError, Terminated
 from bnlab.runtime import interrupt
 from bnlab.runtime.kernels import use_portable_kernels
 from bnlab.runtime.quiet import native_stderr_to_file
 
+# The stages of dvc.yaml, extensions/dvc.yaml and networks/dvc.yaml, in pipeline order.
 STAGES = (
-    "configure",
     "generate",
     "split",
-    "digits",
+    "configure",
     "train",
-    "train_network",
     "evaluate",
     "plot",
     "report",
     "publish",
+    "configure_extensions",
+    "evaluate_extensions",
     "compare",
+    "publish_extensions",
+    "digits",
+    "configure_networks",
+    "train_network",
+    "evaluate_networks",
+    "report_networks",
+    "publish_networks",
 )
-USAGE = f"usage: python -m bnlab [--debug] {{{','.join(STAGES)}}} [options]"
+USAGE = "usage: python -m bnlab [--debug] STAGE [options]   (python -m bnlab --help: the stages)"
+
+
+def stage_list() -> str:
+    """Each stage with the first line of its module's docstring, read without importing it."""
+    lines = ["usage: python -m bnlab [--debug] STAGE [options]", "", "stages:"]
+    for stage in STAGES:
+        source = Path(importlib.util.find_spec(f"bnlab.stages.{stage}").origin)
+        summary = ast.get_docstring(ast.parse(source.read_text(encoding="utf-8"))) or ""
+        first = summary.split("\n\n")[0].replace("\n", " ").replace("``", "")
+        first = re.split(r"; |\. |\.$| \(", first.split(": ", 1)[-1])[0]
+        lines.append(f"  {stage:<22}{first}")
+    lines += ["", "python -m bnlab STAGE --help: a stage's options"]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     debug = os.environ.get("BNLAB_DEBUG", "") not in ("", "0")
     if argv[:1] == ["--debug"]:
         debug, argv = True, argv[1:]
+    if argv[:1] in (["--help"], ["-h"]):
+        print(stage_list())
+        return 0
     if not argv or argv[0] not in STAGES:
         print(USAGE, file=sys.stderr)
         return 2

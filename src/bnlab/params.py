@@ -7,7 +7,6 @@ allowed (see :class:`ParamsError`), never a traceback.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -26,17 +25,17 @@ VARIANT_PLACEMENTS: dict[str, Placement] = {
     "bn_input": "input",
 }
 VariantName = Literal["baseline", "bn_after", "bn_before", "bn_input"]
-# The networks of the study: the tutorial's MLP on circles (always trained by
-# dvc.yaml), and its CNN and LSTM fragments on scikit-learn's digits, each with
-# the placements its layer plan has (bnlab.model.network_plans).
-# networks/dvc.yaml lists every (network, variant) pair of DIGITS_VARIANTS as
-# a train_network stage; those of a network not in `networks` train nothing.
-Network = Literal["mlp", "cnn", "lstm"]
+# The tutorial's CNN and LSTM fragments on scikit-learn's digits, each with the
+# placements its layer plan has (bnlab.model.network_plans). networks/dvc.yaml
+# trains the pairs that `networks.variants` lists, one stage each.
 DigitsNetwork = Literal["cnn", "lstm"]
 DIGITS_VARIANTS: dict[str, tuple[VariantName, ...]] = {
     "cnn": ("baseline", "bn_after", "bn_before"),
     "lstm": ("baseline", "bn_after"),
 }
+NetworkVariantName = Literal[
+    "cnn_baseline", "cnn_bn_after", "cnn_bn_before", "lstm_baseline", "lstm_bn_after"
+]
 DIGITS_ROWS = 1797  # load_digits: 8x8 images of the digits 0-9
 # An extension's name is a DVC stage name (train@<name>) and a file name.
 EXTENSION_NAME = r"^[a-z][a-z0-9_]*$"
@@ -109,18 +108,40 @@ class Extension(_Section):
         return self.bn.model_dump(exclude_none=True)
 
 
-class DigitsParams(_Section):
-    n_train: int = Field(
-        gt=0, lt=DIGITS_ROWS, description="first n_train rows train, the rest test"
-    )
-
-
 class NetworkParams(_Section):
     """A digits network: its width, how long it trains, when it has learned."""
 
     units: int = Field(ge=1, description="filters of each Conv2D, or the LSTM's units")
     epochs: int = Field(ge=1, description="its training's, instead of train.epochs")
     threshold: float = Field(gt=0, le=1, description="test accuracy that counts as learned")
+
+
+class NetworksParams(_Section):
+    """The CNN and the LSTM on digits: read by networks/dvc.yaml only."""
+
+    variants: tuple[NetworkVariantName, ...] = Field(min_length=1, strict=False)
+    n_train: int = Field(
+        gt=0, lt=DIGITS_ROWS, description="first n_train rows train, the rest test"
+    )
+    registered_model: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="<this>-cnn, <this>-lstm"
+    )
+    cnn: NetworkParams
+    lstm: NetworkParams
+
+    def network(self, name: DigitsNetwork) -> NetworkParams:
+        return getattr(self, name)
+
+    def trained(self) -> list[DigitsNetwork]:
+        """The networks with a variant in ``variants``, in DIGITS_VARIANTS' order."""
+        return [n for n in DIGITS_VARIANTS if any(split_name(v)[0] == n for v in self.variants)]
+
+    def variants_of(self, network: DigitsNetwork) -> list[VariantName]:
+        """A network's variants that ``variants`` lists, in its plan's order."""
+        return [v for v in DIGITS_VARIANTS[network] if network_variant(network, v) in self.variants]
+
+    def registered(self, network: DigitsNetwork) -> str:
+        return f"{self.registered_model}-{network}"
 
 
 class MlflowParams(_Section):
@@ -137,21 +158,8 @@ class Params(_Section):
     # Trained by extensions/dvc.yaml only: `dvc repro` leaves them out.
     extensions: dict[Annotated[str, Field(pattern=EXTENSION_NAME)], Extension]
     mlflow: MlflowParams
-    networks: tuple[Network, ...] = Field(min_length=1, strict=False)
-    digits: DigitsParams
-    cnn: NetworkParams
-    lstm: NetworkParams
-
-    def network(self, name: DigitsNetwork) -> NetworkParams:
-        return getattr(self, name)
-
-    def digits_networks(self) -> list[DigitsNetwork]:
-        """The CNN and the LSTM, those of them ``networks`` lists."""
-        return [n for n in DIGITS_VARIANTS if n in self.networks]
-
-    def network_variants(self) -> list[tuple[DigitsNetwork, VariantName]]:
-        """The (network, variant) pairs of the digits networks in ``networks``."""
-        return [(n, v) for n in self.digits_networks() for v in DIGITS_VARIANTS[n]]
+    # Trained by networks/dvc.yaml only: `dvc repro` leaves them out.
+    networks: NetworksParams
 
     @model_validator(mode="after")
     def _split_inside_data(self) -> Params:
@@ -162,11 +170,15 @@ class Params(_Section):
             )
         if len(set(self.variants)) != len(self.variants):
             raise ValueError(f"variants = {list(self.variants)}: each variant may appear once")
-        if "mlp" not in self.networks or len(set(self.networks)) != len(self.networks):
-            raise ValueError(
-                f"networks = {list(self.networks)}: must list mlp (dvc.yaml always trains it) "
-                "and each network once"
-            )
+        names = self.networks.variants
+        if len(set(names)) != len(names):
+            raise ValueError(f"networks.variants = {list(names)}: each may appear once")
+        for network in self.networks.trained():
+            if network_variant(network, "baseline") not in names:
+                raise ValueError(
+                    f"networks.variants = {list(names)}: {network}'s variants are set against "
+                    f"its baseline: add {network}_baseline"
+                )
         return self
 
 
@@ -220,17 +232,14 @@ class NetworkConfig(_Section):
         return network_stage(self.name)
 
 
-class Unselected(_Section):
-    """The config of a digits variant whose network is not in ``networks``:
-    its stage trains nothing, and stays cached while it is not selected."""
-
-    network: DigitsNetwork
-    variant: VariantName
-    selected: Literal[False]
-
-
 def network_variant(network: str, variant: str) -> str:
     return f"{network}_{variant}"
+
+
+def split_name(name: str) -> tuple[DigitsNetwork, VariantName]:
+    """``cnn_bn_after`` -> ("cnn", "bn_after")."""
+    network, variant = name.split("_", 1)
+    return network, variant  # type: ignore[return-value]
 
 
 def network_stage(name: str) -> str:
@@ -238,13 +247,10 @@ def network_stage(name: str) -> str:
     return f"{NETWORKS_PIPELINE}:train_network@{name}"
 
 
-def network_config(
-    params: Params, network: DigitsNetwork, variant: VariantName
-) -> NetworkConfig | Unselected:
-    if network not in params.networks:
-        return Unselected(network=network, variant=variant, selected=False)
+def network_config(params: Params, name: NetworkVariantName) -> NetworkConfig:
+    network, variant = split_name(name)
     placement = VARIANT_PLACEMENTS[variant]
-    settings = params.network(network)
+    settings = params.networks.network(network)
     return NetworkConfig(
         network=network,
         variant=variant,
@@ -255,21 +261,8 @@ def network_config(
     )
 
 
-def load_network_config(path: str | Path) -> NetworkConfig | None:
-    """The config configure wrote, or None for a variant whose network is not selected."""
-    path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(raw, dict) and raw.get("selected") is False:
-            Unselected.model_validate(raw, strict=False)
-            return None
-        return NetworkConfig.model_validate(raw, strict=False)
-    except OSError as exc:
-        raise ParamsError(f"{path}: cannot be read ({exc.strerror})") from None
-    except ValidationError as exc:
-        raise ParamsError(f"{path}: {_describe(exc.errors()[0])}") from None
-    except ValueError as exc:  # json's: not JSON
-        raise ParamsError(f"{path}: not valid JSON ({exc})") from None
+def load_network_config(path: str | Path) -> NetworkConfig:
+    return _load_config(NetworkConfig, path)
 
 
 def training_stage(name: str, extension: bool = False) -> str:
@@ -277,10 +270,18 @@ def training_stage(name: str, extension: bool = False) -> str:
     return f"{EXTENSIONS_PIPELINE}:train@{name}" if extension else f"train@{name}"
 
 
-def write_config(config: VariantConfig | NetworkConfig | Unselected, path: Path) -> None:
+def write_config(config: VariantConfig | NetworkConfig, path: Path) -> None:
     # Without the fields left at their defaults, a study variant's file keeps
     # the bytes it had before extensions existed, and its training its cache.
     path.write_text(config.model_dump_json(indent=2, exclude_defaults=True) + "\n")
+
+
+def write_configs(configs: list[VariantConfig] | list[NetworkConfig], out_dir: str | Path) -> None:
+    """Each config as ``<out_dir>/<its name>.json``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for config in configs:
+        write_config(config, out_dir / f"{config.name}.json")
 
 
 def variant_config(params: Params, variant: VariantName) -> VariantConfig:
@@ -320,9 +321,13 @@ def extension_config(params: Params, name: str) -> VariantConfig:
 
 
 def load_variant_config(path: str | Path) -> VariantConfig:
+    return _load_config(VariantConfig, path)
+
+
+def _load_config(kind: type[_Section], path: str | Path):
     path = Path(path)
     try:
-        return VariantConfig.model_validate_json(path.read_bytes(), strict=False)
+        return kind.model_validate_json(path.read_bytes(), strict=False)
     except OSError as exc:
         raise ParamsError(f"{path}: cannot be read ({exc.strerror})") from None
     except ValidationError as exc:

@@ -12,6 +12,7 @@ EPOCHS = "epochs_to_80.png"
 SUMMARY = "summary.md"  # the report stage's text and numbers
 NUMBERS = "summary.json"
 EXTENSIONS = "extensions"  # the compare stage's: .md, .json, and a folder of figures
+NETWORKS = "networks"  # report_networks': .md, .json, and a folder of figures
 
 
 def sweep(variant: str) -> str:
@@ -25,5 +26,10 @@ def learning_curves(variant: str) -> str:
 
 
 def network_figure(network: str) -> str:
-    """The file of a digits network's test-accuracy curves, in FIGURES_DIR."""
+    """The file of a digits network's test-accuracy curves, in the NETWORKS folder."""
     return f"{network}_test_accuracy.png"
+
+
+def curves_file(network: str) -> str:
+    """The CSV of a digits network's mean test-accuracy curves, for dvc plots."""
+    return f"{network}_test_accuracy.csv"

@@ -62,10 +62,25 @@ class Section:
         return any(c.welch_p < ALPHA for c in pairs.values()), evidence
 
     def verdicts(self) -> dict[str, tuple[bool, str]]:
-        return {
-            "bn_after_reaches_threshold_sooner": self.sooner(),
-            "placement_changes_final_accuracy": self.placement_matters(),
-        }
+        """The claims these variants can judge: sooner needs bn_after, placement two variants."""
+        found = {}
+        if "bn_after" in self.summaries:
+            found["bn_after_reaches_threshold_sooner"] = self.sooner()
+        if len(self.summaries) > 1:
+            found["placement_changes_final_accuracy"] = self.placement_matters()
+        return found
+
+
+def introduction(seeds: int) -> list[str]:
+    """The head of networks.md."""
+    return [
+        "# bnlab: batch normalization in the tutorial's CNN and LSTM",
+        "",
+        "Written by `make networks` (networks/dvc.yaml) from its own outputs: the "
+        "tutorial's CNN and LSTM fragments on scikit-learn's digits, each variant "
+        f"trained over {seeds} seeds; 95% intervals are t-based over seeds.",
+        "",
+    ]
 
 
 def markdown(section: Section, figures_dir: str) -> list[str]:
@@ -76,7 +91,7 @@ def markdown(section: Section, figures_dir: str) -> list[str]:
         f"## {TITLES[section.network]} on digits",
         "",
         f"{seeds} seeds per variant, {epochs} epochs each, on scikit-learn's digits; "
-        f"learned = test accuracy {threshold} (`{section.network}.threshold`).",
+        f"learned = test accuracy {threshold} (`networks.{section.network}.threshold`).",
         "",
         f"| variant | layers | test accuracy [95% CI] | train accuracy [95% CI] "
         f"| epochs to {threshold}: median [IQR] | seeds never reaching it |",

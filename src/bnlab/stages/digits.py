@@ -1,10 +1,9 @@
-"""Stage digits: scikit-learn's digits + ``digits.n_train`` -> train and test CSVs.
+"""Stage digits (networks/dvc.yaml): scikit-learn's digits + ``networks.n_train`` ->
+train and test CSVs.
 
 ``load_digits`` ships with scikit-learn (nothing is downloaded): 1,797 images
 of 8x8 pixels, 0-16, in a fixed order. The first n_train rows train, the rest
-test, as the circles' split. When ``networks`` lists no digits network, both
-files hold the header only and scikit-learn is not even imported: the MLP
-study pays nothing for this stage but a process start.
+test, as the circles' split.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import argparse
 
 import numpy as np
 
-from bnlab.files.digits import PIXELS, Images, write_images
+from bnlab.files.digits import Images, write_images
 from bnlab.params import load_params
 
 
@@ -31,11 +30,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--test", required=True, help="test CSV to write")
     args = parser.parse_args(argv)
     params = load_params(args.params)
-    if params.digits_networks():
-        images = load_digits()
-        train, test = images.rows(0, params.digits.n_train), images.rows(params.digits.n_train)
-    else:
-        train = test = Images(np.zeros((0, PIXELS), np.float32), np.zeros(0, np.int64))
+    images, n_train = load_digits(), params.networks.n_train
+    train, test = images.rows(0, n_train), images.rows(n_train)
     write_images(train, args.train)
     write_images(test, args.test)
     print(

@@ -5,9 +5,7 @@ intervals, epochs to 80% test accuracy, final loss; each BN variant against
 the baseline with Welch's t-test and a Mann-Whitney U test; the tutorial's
 single-run figures beside ours; its claims judged), ``summary.json`` (the same
 numbers) and the report's figures: the decision boundary of each variant's
-median seed (from train) and the distribution of epochs to 80%. For each
-CNN or LSTM in ``networks`` (``report.networks``), summary.md gains a section,
-summary.json a ``networks`` entry, and the figures its test-accuracy curves.
+median seed (from train) and the distribution of epochs to 80%.
 """
 
 from __future__ import annotations
@@ -21,24 +19,8 @@ from bnlab.files.boundary import read_boundary
 from bnlab.files.dataset import read_csv
 from bnlab.files.history import read_history
 from bnlab.files.scores import read_scores
-from bnlab.model.network_plans import describe_plan
-from bnlab.params import (
-    DIGITS_VARIANTS,
-    VARIANT_PLACEMENTS,
-    Params,
-    load_params,
-    network_variant,
-)
-from bnlab.report import (
-    BOUNDARIES,
-    EPOCHS,
-    FIGURES_DIR,
-    NUMBERS,
-    SUMMARY,
-    figures,
-    network_figure,
-    networks,
-)
+from bnlab.params import load_params
+from bnlab.report import BOUNDARIES, EPOCHS, FIGURES_DIR, NUMBERS, SUMMARY, figures
 from bnlab.report.claims import judge
 from bnlab.report.text import markdown
 
@@ -55,8 +37,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--out-dir", required=True, help="folder for summary.md, summary.json and figures"
     )
-    parser.add_argument("--network-scores-dir", help="folder of <network>_<variant>.csv scores")
-    parser.add_argument("--network-history-dir", help="folder of <network>_<variant>.csv histories")
     args = parser.parse_args(argv)
     params = load_params(args.params)
     summaries = {
@@ -79,33 +59,6 @@ def main(argv: list[str] | None = None) -> None:
     text = markdown(summaries, compared, verdicts)
     numbers = report_numbers(summaries, compared)
     numbers["claims"] = {v.claim.key: v.supported for v in verdicts}
-    trained = params.digits_networks()
-    for network in trained:
-        section = network_section(
-            params, network, args.network_scores_dir, args.network_history_dir
-        )
-        histories = {name: s.history for name, s in section.summaries.items()}
-        figure = figures.overlay_figure(histories, network=network)
-        figures.save(figure, drawn / network_figure(network))
-        text += "\n\n" + "\n".join(networks.markdown(section, FIGURES_DIR))
-        numbers.setdefault("networks", {})[network] = networks.numbers(section)
     (out_dir / SUMMARY).write_text(text)
     write_json(out_dir / NUMBERS, numbers)
-    print(f"report: {out_dir / SUMMARY}, {2 + len(trained)} figures", flush=True)
-
-
-def network_section(
-    params: Params, network: str, scores_dir: str, history_dir: str
-) -> networks.Section:
-    """A digits network's variants, summarized with epochs to its threshold."""
-    threshold = params.network(network).threshold
-    variants = DIGITS_VARIANTS[network]
-    summaries = {}
-    for variant in variants:
-        name = network_variant(network, variant)
-        scores = read_scores(variant_file(scores_dir, name))
-        history = read_history(variant_file(history_dir, name))
-        summaries[variant] = summarize(variant, scores, history, threshold)
-    units = params.network(network).units
-    plans = {v: describe_plan(network, VARIANT_PLACEMENTS[v], units) for v in variants}
-    return networks.Section(network, plans, summaries, against_baseline(summaries))
+    print(f"report: {out_dir / SUMMARY}, 2 figures", flush=True)

@@ -1,10 +1,12 @@
 """A trained seed's ``.keras`` file as an MLflow logged model of the Keras flavour.
 
-The logged model has a signature ((n, 2) float32 features -> (n, 1)
-probability of class 1), an input example, and pip requirements pinned to
-the versions installed from ``requirements.lock`` (MLflow would otherwise
-infer them in a subprocess). Logged with its run's final metrics at step 0,
-which MLflow links to the model, so the models pages show them beside it.
+The logged model has a signature (float32 inputs and outputs shaped as the
+model's: (n, 2) features -> (n, 1) probability of class 1 for the MLP, raw
+digits -> 10 class probabilities for the CNN and the LSTM), an input example,
+and pip requirements pinned to the versions installed from
+``requirements.lock`` (MLflow would otherwise infer them in a subprocess).
+Logged with its run's final metrics at step 0, which MLflow links to the
+model, so the models pages show them beside it.
 
 This module loads Keras: only the MLflow worker imports it, while the stage
 trains.
@@ -23,19 +25,22 @@ import numpy as np
 from mlflow.models import Model, ModelSignature
 from mlflow.types import Schema, TensorSpec
 
-from bnlab.model.plan import N_FEATURES, describe_plan
 from bnlab.model.saved import model_path
 
-__all__ = ["describe", "log_keras_model", "model_path"]
+__all__ = ["log_keras_model", "model_path"]
 
 REQUIREMENTS = ("keras", "tensorflow-cpu", "numpy")
 EXAMPLE_ROWS = 5
 # MLflow checks the input example by predicting it: no progress bar on the terminal.
 keras.config.disable_interactive_logging()
-SIGNATURE = ModelSignature(
-    inputs=Schema([TensorSpec(np.dtype(np.float32), (-1, N_FEATURES))]),
-    outputs=Schema([TensorSpec(np.dtype(np.float32), (-1, 1))]),
-)
+
+
+def signature(model: keras.Model) -> ModelSignature:
+    """float32 tensors of the model's own input and output shapes, any batch size."""
+    shaped = lambda shape: TensorSpec(np.dtype(np.float32), (-1, *shape[1:]))  # noqa: E731
+    return ModelSignature(
+        inputs=Schema([shaped(model.input_shape)]), outputs=Schema([shaped(model.output_shape)])
+    )
 
 
 class _KerasFlavor:
@@ -74,22 +79,9 @@ def log_keras_model(
         flavor=_KerasFlavor,
         model=model,
         run_id=run_id,
-        signature=SIGNATURE,
+        signature=signature(model),
         input_example=example[:EXAMPLE_ROWS].astype(np.float32),
         pip_requirements=pinned_requirements(),
         tags=tags,
     )
     return info.model_id
-
-
-def describe(config: dict) -> str:
-    """A variant's run description, from its config (as in configs/<variant>.json)."""
-    train, bn = config["train"], config.get("bn")
-    text = (
-        f"{describe_plan(config['placement'], config['model']['hidden_units'])}, "
-        f"{train['seeds']} seeds x {train['epochs']} epochs of SGD (learning rate "
-        f"{train['learning_rate']}, momentum {train['momentum']}, batch {train['batch_size']})"
-    )
-    if bn:
-        text += f"; BatchNormalization momentum {bn['momentum']}, epsilon {bn['epsilon']}"
-    return text + ". The median seed by test accuracy has the logged model."

@@ -1,8 +1,8 @@
-"""The Model Registry as the study's hand-off: one registered model per experiment.
+"""The Model Registry as the study's hand-off: one registered model for the MLP,
+named after the MLflow experiment (``bn-circles``), and one per digits network.
 
 Each variant's representative model (the logged model of its median seed) is
-a version of the registered model named after the MLflow experiment
-(``bn-circles``), tagged with its variant, the scores md5 of the training
+a version of its registered model, tagged with its variant, the scores md5 of the training
 that made it and the params of that training. The workspace's study owns the
 aliases: one per variant (``models:/bn-circles@bn_after``) and ``best``, the
 variant with the highest mean test accuracy. A DVC experiment registers its
@@ -29,16 +29,9 @@ BEST = "best"
 MEAN_TAG = "test_accuracy.mean"
 
 
-def ensure_registered_model(client: MlflowClient, name: str) -> None:
+def ensure_registered_model(client: MlflowClient, name: str, description: str) -> None:
     try:
-        client.create_registered_model(
-            name,
-            description=(
-                "The tutorial's MLP on make_circles, one version per trained variant "
-                "(its median seed by test accuracy). Aliases: one per variant, and "
-                f"'{BEST}' for the highest mean test accuracy over seeds."
-            ),
-        )
+        client.create_registered_model(name, description=description)
     except MlflowException as exc:
         if exc.error_code != ErrorCode.Name(RESOURCE_ALREADY_EXISTS):
             raise

@@ -220,7 +220,7 @@ def _seed_curves(block: Epochs | None, index: int) -> dict[str, list[float]]:
 
 def serve(stdin) -> None:
     # Here, not at the top: the stage imports this module and must not load MLflow.
-    from bnlab.analysis import epochs_to_threshold
+    from bnlab.analysis import epochs_key, epochs_to_threshold
     from bnlab.files.history import METRICS, read_history
     from bnlab.files.scores import read_scores
     from bnlab.tracking.lineage import context_tags, dataset_inputs, file_md5
@@ -248,7 +248,7 @@ def serve(stdin) -> None:
             final = dict(scores[seed])
             epochs = opening.threshold and epochs_to_threshold(curve, opening.threshold)
             if epochs:
-                final["epochs_to_80"] = epochs
+                final[epochs_key(opening.threshold)] = epochs
             tracker.log_run(seed_runs[index], _seed_curves(message.rest, index), final, first)
         # The variant's run carries the mean over seeds of every per-epoch curve.
         tracker.log_run(run.run_id, {m: history.mean(m).tolist() for m in METRICS}, {})

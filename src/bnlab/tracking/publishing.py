@@ -1,0 +1,129 @@
+"""What the publish stages add to the runs train opened, for the study, its
+extensions and the networks alike: a variant's statistics and figures, the
+logged model of its median seed, its version in the Model Registry, and a run
+for a report's files.
+
+A variant's run that already has its statistics, or its logged model, keeps
+them: it belongs to a training DVC kept cached, whose numbers did not change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bnlab.analysis import representative_seed
+from bnlab.files import read_json
+from bnlab.files.scores import read_scores
+from bnlab.runtime.imports import skipping
+from bnlab.tracking import registry
+from bnlab.tracking.lineage import context_tags, file_md5
+from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG, SCORES_TAG, Tracker, flatten
+
+# The statistics a variant's run shows as metrics (the rest are in its
+# evaluation/<variant>.json): what the runs page compares first, and the
+# median epochs to its threshold (epochs_to_80.median for the MLP's).
+HEADLINE = (
+    "test_accuracy.mean",
+    "test_accuracy.ci95_low",
+    "test_accuracy.ci95_high",
+    "train_accuracy.mean",
+)
+
+
+def publish_variant(
+    tracker: Tracker,
+    run_id: str,
+    stats: Path,
+    figures: list[Path],
+    metrics: dict[str, float] | None = None,
+) -> str:
+    """Log a variant's statistics, figures and further metrics into its run,
+    unless it has them; say what happened."""
+    if HEADLINE[0] in tracker.client.get_run(run_id).data.metrics:
+        return f"already in its run {run_id}"
+    numbers = flatten(read_json(stats))  # epochs_to_NN.median is absent if no seed got there
+    headline = {
+        key: value
+        for key, value in numbers.items()
+        if key in HEADLINE or (key.startswith("epochs_to_") and key.endswith(".median"))
+    }
+    tracker.log_metrics(run_id, {**headline, **(metrics or {})})
+    tracker.log_artifacts(run_id, [stats], "evaluation")
+    tracker.log_artifacts(run_id, figures, "figures")
+    return f"logged into its run {run_id}"
+
+
+def log_model(
+    tracker: Tracker,
+    variant: str,
+    run_id: str,
+    scores: Path,
+    models: Path,
+    description: str,
+    example: np.ndarray,
+) -> str:
+    """The logged model of the variant's median seed (logged now, unless its run
+    has it from an earlier publish), with ``example`` as its input example; its id."""
+    run = tracker.client.get_run(run_id)
+    if MODEL_TAG in run.data.tags:
+        return run.data.tags[MODEL_TAG]
+    # Keras loads only when a model is to be logged, without the scikit-learn and
+    # matplotlib extras it would load for nothing (as in train).
+    with skipping("sklearn", "matplotlib"):
+        from bnlab.tracking import models as keras_models
+
+    seed = representative_seed(read_scores(scores))
+    child = tracker.seed_run(run_id, seed)
+    model_id = keras_models.log_keras_model(
+        tracker.experiment_id,
+        child.info.run_id,
+        keras_models.model_path(models, seed),
+        name=child.info.run_name,
+        example=example,
+        tags={
+            **{k: v for k, v in child.data.tags.items() if k.startswith("mlflow.source.")},
+            "variant": variant,
+            "seed": str(seed),
+            DESCRIPTION_TAG: f"{variant}, seed {seed}: {description}",
+        },
+    )
+    tracker.client.set_tag(run_id, MODEL_TAG, model_id)
+    tracker.client.set_tag(run_id, DESCRIPTION_TAG, description)
+    return model_id
+
+
+def register_variant(
+    tracker: Tracker, name: str, variant: str, run_id: str, model_id: str, scores: Path, mean: float
+) -> tuple[str, str]:
+    """Its model's version of the registered model ``name``, and what happened."""
+    run = tracker.client.get_run(run_id)
+    params = {k: v for k, v in run.data.params.items() if not k.startswith(("data.", "split."))}
+    tags = {SCORES_TAG: file_md5(scores), registry.MEAN_TAG: str(mean), **params}
+    version, new = registry.register(tracker.client, name, variant, model_id, tags)
+    return version, f"{'registered' if new else 'already'} {name} version {version}"
+
+
+def set_aliases(tracker: Tracker, name: str, versions: dict[str, str], means: dict[str, float]):
+    """An alias per variant and ``best``, when the workspace's study owns them; say so."""
+    if not versions:
+        return f"publish {name}: no version to alias"
+    if not registry.owns_aliases():
+        return f"publish {name}: a DVC experiment; the aliases stay with the workspace's study"
+    best = max(means, key=means.get)
+    registry.set_aliases(tracker.client, name, versions, best)
+    return f"publish {name}: aliases {', '.join(versions)} and {registry.BEST} ({best})"
+
+
+def publish_report(
+    tracker: Tracker, name: str, stage: str, files: list[Path], description: str = ""
+) -> str:
+    """A run named ``name`` with the report's files as artifacts; returns its id."""
+    tags = context_tags(stage, "all")
+    if description:
+        tags[DESCRIPTION_TAG] = description
+    run_id = tracker.start_run(name, tags)
+    with tracker.running(run_id):
+        tracker.log_artifacts(run_id, files, "report")
+    return run_id
