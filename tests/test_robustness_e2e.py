@@ -144,8 +144,9 @@ def test_four_queued_experiments_in_parallel_on_a_new_store(repo):
     assert by_exp == set(names[:3])
     assert "Running stage 'train@" not in logs[names[3]], "nothing to train at the commit's"
 
-    # The README's overlay of the sweep's curves: one page with every experiment.
+    # The README's overlay of the sweep's curves: one page with every experiment
+    # that trained (the commit's momentum made none of its own).
     drawn = run(repo, "bash", "-c", readme.command("dvc plots diff $("))
     page = Path(drawn.strip().splitlines()[-1].removeprefix("file://")).read_text()
-    assert all(name in page for name in names)
+    assert all(name in page for name in names[:3])
     print(f"4 experiments, -j 2: {len(runs)} runs logged in {elapsed:.0f} s")
