@@ -376,7 +376,7 @@ def targets(
             "<= 2",
             2,
         ),
-        ("no-op dvc repro, s", mine["noop"].seconds, "<= 1.5", 1.5),
+        ("no-op dvc repro, s", mine["noop"].seconds, "<= 1.2", 1.2),
         (
             "momentum experiment / cold repro",
             mine["momentum"].seconds / cold.seconds,

@@ -25,19 +25,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bnlab.files import read_json, variant_file
+from bnlab.files import variant_file
 from bnlab.files.dataset import read_csv
 from bnlab.model.plan import describe_plan
 from bnlab.params import VariantConfig, load_params, load_variant_config, training_stage
 from bnlab.report import DATASET, FIGURES_DIR, NUMBERS, OVERLAY, SUMMARY, learning_curves
-from bnlab.tracking import registry
-from bnlab.tracking.publishing import (
-    log_model,
-    publish_report,
-    publish_variant,
-    register_variant,
-    set_aliases,
-)
+from bnlab.tracking.publishing import Trained, publish_models, publish_report
 from bnlab.tracking.store import Tracker
 
 REGISTERED = (
@@ -72,30 +65,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report-dir", required=True, help="report's summary.md and figures")
     args = parser.parse_args(argv)
     params = load_params(args.params)
-    name = params.mlflow.experiment
-    tracker = Tracker(name)
-    registry.ensure_registered_model(tracker.client, name, REGISTERED)
+    tracker = Tracker(params.mlflow.experiment)
     figures, report = Path(args.figures_dir), Path(args.report_dir)
-    example = read_csv(args.test).features
-    versions, means = {}, {}
-    for variant in params.variants:
-        scores = variant_file(args.scores_dir, variant)
-        stats = variant_file(args.stats_dir, variant, ".json")
-        run_id = tracker.find_training_run(training_stage(variant), scores)
-        if run_id is None:
-            print(f"publish {variant}: no run of its training in {tracker.uri}; not logging")
-            continue
-        shown = [figures / learning_curves(variant), figures / DATASET, figures / OVERLAY]
-        said = publish_variant(tracker, run_id, stats, shown)
-        config = load_variant_config(variant_file(args.configs_dir, variant, ".json"))
-        models = Path(args.models_dir) / variant
-        model_id = log_model(tracker, variant, run_id, scores, models, describe(config), example)
-        means[variant] = read_json(stats)["test_accuracy"]["mean"]
-        versions[variant], registered = register_variant(
-            tracker, name, variant, run_id, model_id, scores, means[variant]
+    trained = [
+        Trained(
+            variant=variant,
+            label=variant,
+            stage=training_stage(variant),
+            scores=variant_file(args.scores_dir, variant),
+            stats=variant_file(args.stats_dir, variant, ".json"),
+            models=Path(args.models_dir) / variant,
+            figures=[figures / learning_curves(variant), figures / DATASET, figures / OVERLAY],
+            description=describe(
+                load_variant_config(variant_file(args.configs_dir, variant, ".json"))
+            ),
         )
-        print(f"publish {variant}: {said}; {registered}", flush=True)
-    print(set_aliases(tracker, name, versions, means), flush=True)
+        for variant in params.variants
+    ]
+    example = read_csv(args.test).features
+    publish_models(tracker, params.mlflow.experiment, REGISTERED, trained, example)
     files = [report / SUMMARY, report / NUMBERS, *sorted((report / FIGURES_DIR).glob("*.png"))]
     run_id = publish_report(tracker, "report", "report", files)
     print(f"publish: report run {run_id}", flush=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bnlab.files import read_json, variant_file
+from bnlab.files import variant_file
 from bnlab.files.digits import read_images
 from bnlab.model.network_plans import INPUT_SHAPES, describe_plan
 from bnlab.params import (
@@ -27,14 +27,7 @@ from bnlab.params import (
     network_variant,
 )
 from bnlab.report import NETWORKS, network_figure
-from bnlab.tracking import registry
-from bnlab.tracking.publishing import (
-    log_model,
-    publish_report,
-    publish_variant,
-    register_variant,
-    set_aliases,
-)
+from bnlab.tracking.publishing import Trained, publish_models, publish_report
 from bnlab.tracking.store import Tracker
 
 
@@ -64,38 +57,29 @@ def main(argv: list[str] | None = None) -> None:
     report = Path(args.report_dir)
     pixels = read_images(args.test).pixels
     for network in params.networks.trained():
-        name = params.networks.registered(network)
-        registry.ensure_registered_model(
-            tracker.client,
-            name,
-            f"The tutorial's {network.upper()} on scikit-learn's digits (raw pixels 0-16), "
-            "one version per trained placement (its median seed by test accuracy). "
-            "Aliases: one per placement, and 'best' for the highest mean test accuracy.",
-        )
-        example = pixels.reshape(-1, *INPUT_SHAPES[network])
-        versions, means = {}, {}
+        trained = []
         for variant in params.networks.variants_of(network):
             label = network_variant(network, variant)
-            scores = variant_file(args.scores_dir, label)
-            stats = variant_file(args.stats_dir, label, ".json")
-            run_id = tracker.find_training_run(network_stage(label), scores)
-            if run_id is None:
-                print(f"publish {label}: no run of its training in {tracker.uri}; not logging")
-                continue
-            said = publish_variant(
-                tracker, run_id, stats, [report / NETWORKS / network_figure(network)]
-            )
             config = load_network_config(variant_file(args.configs_dir, label, ".json"))
-            models = Path(args.models_dir) / label
-            model_id = log_model(
-                tracker, variant, run_id, scores, models, describe(config), example
+            trained.append(
+                Trained(
+                    variant=variant,
+                    label=label,
+                    stage=network_stage(label),
+                    scores=variant_file(args.scores_dir, label),
+                    stats=variant_file(args.stats_dir, label, ".json"),
+                    models=Path(args.models_dir) / label,
+                    figures=[report / NETWORKS / network_figure(network)],
+                    description=describe(config),
+                )
             )
-            means[variant] = read_json(stats)["test_accuracy"]["mean"]
-            versions[variant], registered = register_variant(
-                tracker, name, variant, run_id, model_id, scores, means[variant]
-            )
-            print(f"publish {label}: {said}; {registered}", flush=True)
-        print(set_aliases(tracker, name, versions, means), flush=True)
+        description = (
+            f"The tutorial's {network.upper()} on scikit-learn's digits (raw pixels 0-16), "
+            "one version per trained placement (its median seed by test accuracy). "
+            "Aliases: one per placement, and 'best' for the highest mean test accuracy."
+        )
+        example = pixels.reshape(-1, *INPUT_SHAPES[network])
+        publish_models(tracker, params.networks.registered(network), description, trained, example)
     files = [
         report / f"{NETWORKS}.md",
         report / f"{NETWORKS}.json",

@@ -9,6 +9,7 @@ them: it belongs to a training DVC kept cached, whose numbers did not change.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +115,42 @@ def set_aliases(tracker: Tracker, name: str, versions: dict[str, str], means: di
     best = max(means, key=means.get)
     registry.set_aliases(tracker.client, name, versions, best)
     return f"publish {name}: aliases {', '.join(versions)} and {registry.BEST} ({best})"
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A variant's training, as publish finds it: its stage and what it left."""
+
+    variant: str  # its alias in the registered model: baseline, bn_after, ...
+    label: str  # its runs' and files' name: bn_after, cnn_bn_after, ...
+    stage: str
+    scores: Path
+    stats: Path
+    models: Path
+    figures: list[Path]
+    description: str
+
+
+def publish_models(
+    tracker: Tracker, name: str, description: str, trained: list[Trained], example: np.ndarray
+) -> None:
+    """Each variant's statistics, figures and logged model into its run, its model
+    a version of the registered model ``name``, then the aliases; say what happened."""
+    registry.ensure_registered_model(tracker.client, name, description)
+    versions, means = {}, {}
+    for t in trained:
+        run_id = tracker.find_training_run(t.stage, t.scores)
+        if run_id is None:
+            print(f"publish {t.label}: no run of its training in {tracker.uri}; not logging")
+            continue
+        said = publish_variant(tracker, run_id, t.stats, t.figures)
+        model_id = log_model(tracker, t.variant, run_id, t.scores, t.models, t.description, example)
+        means[t.variant] = read_json(t.stats)["test_accuracy"]["mean"]
+        versions[t.variant], registered = register_variant(
+            tracker, name, t.variant, run_id, model_id, t.scores, means[t.variant]
+        )
+        print(f"publish {t.label}: {said}; {registered}", flush=True)
+    print(set_aliases(tracker, name, versions, means), flush=True)
 
 
 def publish_report(

@@ -235,9 +235,6 @@ class Tracker:
         """Every file in ``folder``, in one call."""
         self.client.log_artifacts(run_id, str(folder), artifact_path=artifact_path)
 
-    def has_artifacts(self, run_id: str, folder: str) -> bool:
-        return bool(self.client.list_artifacts(run_id, folder))
-
 
 class VariantRun:
     """A variant's run (named after the variant) and one child run per seed, all
