@@ -17,14 +17,15 @@ from tests.e2e import ROOT, run
 
 pytestmark = pytest.mark.slow
 
-SMOKE = " --repeats 1 --epochs 1 --seeds 1,2,3 --network-epochs 1"
+# --no-networks: the extended study is make networks end to end (test_networks_e2e);
+# its row and target are tests/test_bench.py's.
+SMOKE = " --repeats 1 --epochs 1 --seeds 1,2,3 --no-networks"
 SCENARIOS = (
     "cold, 3 variants x 1 seed(s)",
     "cold, 3 variants x 2 seeds (default)",
     "cold, 3 variants x 3 seeds",
     "nothing changed (tutorial: rerun all 3)",
     "bn.momentum=0.0 (tutorial: rerun 2 BN)",
-    "cold, extended: + CNN, LSTM, 2 seeds",
 )
 TARGETS = (
     "default cold repro / tutorial's 3 scripts",
@@ -32,7 +33,6 @@ TARGETS = (
     "no-op dvc repro, s",
     "momentum experiment / cold repro",
     "peak memory of any process, GB",
-    "extended study / tutorial's code path",
 )
 FIGURE = r"\d+\.\d+"
 # Time and memory; bnlab's with the range of its repeats between them.
