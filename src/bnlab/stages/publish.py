@@ -16,8 +16,8 @@ made (``tracking.publishing``):
   experiment, an alias per variant and ``best`` (``tracking.registry``);
 - one run named ``report`` with the report's tables and figures as artifacts.
 
-It writes no file: the runs are in MLflow, and no output DVC hashes holds a
-run id.
+Its one output, written last, is the record of what it published
+(``publishing.write_record``): no run id, which lives in MLflow only.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from bnlab.files.dataset import read_csv
 from bnlab.model.plan import describe_plan
 from bnlab.params import VariantConfig, load_params, load_variant_config, training_stage
 from bnlab.report import DATASET, FIGURES_DIR, NUMBERS, OVERLAY, SUMMARY, learning_curves
-from bnlab.tracking.publishing import Trained, publish_models, publish_report
+from bnlab.tracking.publishing import Trained, publish_models, publish_report, write_record
 from bnlab.tracking.store import Tracker
 
 REGISTERED = (
@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stats-dir", required=True, help="folder of <variant>.json statistics")
     parser.add_argument("--figures-dir", required=True, help="plot's figures")
     parser.add_argument("--report-dir", required=True, help="report's summary.md and figures")
+    parser.add_argument("--record", required=True, help="JSON of what was published, written last")
     args = parser.parse_args(argv)
     params = load_params(args.params)
     tracker = Tracker(params.mlflow.experiment)
@@ -83,7 +84,9 @@ def main(argv: list[str] | None = None) -> None:
         for variant in params.variants
     ]
     example = read_csv(args.test).features
-    publish_models(tracker, params.mlflow.experiment, REGISTERED, trained, example)
+    name = params.mlflow.experiment
+    published = publish_models(tracker, name, REGISTERED, trained, example)
     files = [report / SUMMARY, report / NUMBERS, *sorted((report / FIGURES_DIR).glob("*.png"))]
     run_id = publish_report(tracker, "report", "report", files)
     print(f"publish: report run {run_id}", flush=True)
+    write_record(args.record, name, published, registered_models=[name])

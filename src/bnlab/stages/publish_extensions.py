@@ -5,7 +5,8 @@ against and its verdict go into its training's MLflow run; the extensions'
 report into a run named ``extensions``.
 
 Extensions get no logged model and no registry version: the registered model
-is the study's. It writes no file.
+is the study's. Its one output, written last, is the record of what it
+published (``publishing.write_record``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 from bnlab.files import read_json, variant_file
 from bnlab.params import EXTENSIONS_PIPELINE, load_params, training_stage
 from bnlab.report import EXTENSIONS
-from bnlab.tracking.publishing import publish_report, publish_variant
+from bnlab.tracking.lineage import file_md5
+from bnlab.tracking.publishing import publish_report, publish_variant, write_record
 from bnlab.tracking.store import DESCRIPTION_TAG, Tracker, flatten
 
 # An extension's numbers against the variant it is set against
@@ -41,11 +43,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scores-dir", required=True, help="folder of <extension>.csv scores")
     parser.add_argument("--stats-dir", required=True, help="folder of <extension>.json stats")
     parser.add_argument("--report-dir", required=True, help="compare's extensions.md and figures")
+    parser.add_argument("--record", required=True, help="JSON of what was published, written last")
     args = parser.parse_args(argv)
     params = load_params(args.params)
     tracker = Tracker(params.mlflow.experiment)
     report = Path(args.report_dir)
     compared = read_json(report / f"{EXTENSIONS}.json")["extensions"]
+    published = {}
     for name in params.extensions:
         scores = variant_file(args.scores_dir, name)
         run_id = tracker.find_training_run(training_stage(name, extension=True), scores)
@@ -58,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
         stats = variant_file(args.stats_dir, name, ".json")
         said = publish_variant(tracker, run_id, stats, [], against)
         tracker.client.set_tag(run_id, DESCRIPTION_TAG, numbers["verdict"])
+        published[name] = file_md5(scores)
         print(f"publish {name}: {said}", flush=True)
     files = [
         report / f"{EXTENSIONS}.md",
@@ -68,3 +73,4 @@ def main(argv: list[str] | None = None) -> None:
     stage = f"{EXTENSIONS_PIPELINE}:publish"
     run_id = publish_report(tracker, EXTENSIONS, stage, files, verdicts)
     print(f"publish: {EXTENSIONS} run {run_id}", flush=True)
+    write_record(args.record, params.mlflow.experiment, published)

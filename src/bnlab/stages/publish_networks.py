@@ -7,7 +7,8 @@ becomes a version of its network's registered model
 and ``best``; the networks' report goes into a run named ``networks``.
 
 The logged models take raw digits, pixel values 0-16, shaped as the network
-reads them (``model.network_plans.INPUT_SHAPES``). It writes no file.
+reads them (``model.network_plans.INPUT_SHAPES``). Its one output, written
+last, is the record of what it published (``publishing.write_record``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bnlab.params import (
     network_variant,
 )
 from bnlab.report import NETWORKS, network_figure
-from bnlab.tracking.publishing import Trained, publish_models, publish_report
+from bnlab.tracking.publishing import Trained, publish_models, publish_report, write_record
 from bnlab.tracking.store import Tracker
 
 
@@ -51,11 +52,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scores-dir", required=True, help="folder of <name>.csv scores")
     parser.add_argument("--stats-dir", required=True, help="folder of <name>.json statistics")
     parser.add_argument("--report-dir", required=True, help="networks.md and its figures")
+    parser.add_argument("--record", required=True, help="JSON of what was published, written last")
     args = parser.parse_args(argv)
     params = load_params(args.params)
     tracker = Tracker(params.mlflow.experiment)
     report = Path(args.report_dir)
     pixels = read_images(args.test).pixels
+    published, names = {}, []
     for network in params.networks.trained():
         trained = []
         for variant in params.networks.variants_of(network):
@@ -79,7 +82,8 @@ def main(argv: list[str] | None = None) -> None:
             "Aliases: one per placement, and 'best' for the highest mean test accuracy."
         )
         example = pixels.reshape(-1, *INPUT_SHAPES[network])
-        publish_models(tracker, params.networks.registered(network), description, trained, example)
+        names.append(params.networks.registered(network))
+        published |= publish_models(tracker, names[-1], description, trained, example)
     files = [
         report / f"{NETWORKS}.md",
         report / f"{NETWORKS}.json",
@@ -87,3 +91,4 @@ def main(argv: list[str] | None = None) -> None:
     ]
     run_id = publish_report(tracker, NETWORKS, f"{NETWORKS_PIPELINE}:publish", files)
     print(f"publish: {NETWORKS} run {run_id}", flush=True)
+    write_record(args.record, params.mlflow.experiment, published, registered_models=names)

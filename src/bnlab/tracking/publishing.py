@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from bnlab.analysis import representative_seed
-from bnlab.files import read_json
+from bnlab.files import read_json, write_json
 from bnlab.files.scores import read_scores
 from bnlab.runtime.imports import skipping
 from bnlab.tracking import registry
@@ -133,16 +133,18 @@ class Trained:
 
 def publish_models(
     tracker: Tracker, name: str, description: str, trained: list[Trained], example: np.ndarray
-) -> None:
+) -> dict[str, str]:
     """Each variant's statistics, figures and logged model into its run, its model
-    a version of the registered model ``name``, then the aliases; say what happened."""
+    a version of the registered model ``name``, then the aliases; say what happened.
+    Returns the md5 of each published variant's scores, by label."""
     registry.ensure_registered_model(tracker.client, name, description)
-    versions, means = {}, {}
+    versions, means, published = {}, {}, {}
     for t in trained:
         run_id = tracker.find_training_run(t.stage, t.scores)
         if run_id is None:
             print(f"publish {t.label}: no run of its training in {tracker.uri}; not logging")
             continue
+        published[t.label] = file_md5(t.scores)
         said = publish_variant(tracker, run_id, t.stats, t.figures)
         model_id = log_model(tracker, t.variant, run_id, t.scores, t.models, t.description, example)
         means[t.variant] = read_json(t.stats)["test_accuracy"]["mean"]
@@ -151,6 +153,7 @@ def publish_models(
         )
         print(f"publish {t.label}: {said}; {registered}", flush=True)
     print(set_aliases(tracker, name, versions, means), flush=True)
+    return published
 
 
 def publish_report(
@@ -164,3 +167,12 @@ def publish_report(
     with tracker.running(run_id):
         tracker.log_artifacts(run_id, files, "report")
     return run_id
+
+
+def write_record(path: Path, experiment: str, runs: dict[str, str], **extra: object) -> None:
+    """What a publish stage put into the store: the experiment, and each run it
+    completed by the md5 of the scores its training wrote. Written last, as the
+    stage's one output: a clone that never published here has none, nor has a
+    publish that was interrupted, so ``dvc repro`` runs publish again there. No
+    run id or store address: the same params give the same bytes on any machine."""
+    write_json(path, {"experiment": experiment, **extra, "runs": dict(sorted(runs.items()))})
