@@ -9,7 +9,16 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bnlab.params import ParamsError, load_params, parse_params, variant_config
+from bnlab.params import (
+    BOUND_MEANING,
+    MAX_SEEDS,
+    MLFLOW_NAME,
+    PATTERN_MEANING,
+    ParamsError,
+    load_params,
+    parse_params,
+    variant_config,
+)
 from tests.conftest import ROOT
 
 
@@ -26,6 +35,9 @@ def test_defaults_are_the_tutorials():
     assert params.variants == ("baseline", "bn_after", "bn_before")
 
 
+NAME = PATTERN_MEANING[MLFLOW_NAME]
+
+
 def _with(params: dict, section: str, key: str, value) -> dict:
     changed = copy.deepcopy(params)
     changed[section][key] = value
@@ -35,7 +47,13 @@ def _with(params: dict, section: str, key: str, value) -> dict:
 @pytest.mark.parametrize(
     ("section", "key", "value", "expected"),
     [
-        ("bn", "momentum", 1.5, "bn.momentum = 1.5: Input should be less than or equal to 1"),
+        ("bn", "momentum", 1.0, f"bn.momentum = 1.0: {BOUND_MEANING['bn', 'momentum']}"),
+        ("bn", "momentum", 1.5, f"bn.momentum = 1.5: {BOUND_MEANING['bn', 'momentum']}"),
+        ("train", "seeds", 100_000, f"train.seeds = 100000: {BOUND_MEANING['train', 'seeds']}"),
+        ("mlflow", "experiment", "a/b", f"mlflow.experiment = 'a/b': must be {NAME}"),
+        ("mlflow", "experiment", "it's", f'mlflow.experiment = "it\'s": must be {NAME}'),
+        ("mlflow", "experiment", "", f"mlflow.experiment = '': must be {NAME}"),
+        ("data", "n_samples", 10**10, "data.n_samples = 10000000000: Input should be less"),
         ("bn", "momentum", "high", "bn.momentum = 'high': Input should be a valid number"),
         ("bn", "epsilon", 0, "bn.epsilon = 0: Input should be greater than 0"),
         ("bn", "center", "yes", "bn.center = 'yes': Input should be a valid boolean"),
@@ -50,8 +68,34 @@ def test_bad_value_gives_one_line_naming_key_value_and_rule(
 ):
     with pytest.raises(ParamsError) as caught:
         parse_params(_with(default_params_dict, section, key, value))
-    assert str(caught.value) == f"params.yaml: {expected}"
+    assert str(caught.value).startswith(f"params.yaml: {expected}")
     assert "\n" not in str(caught.value)
+
+
+def test_the_most_seeds_allowed_is_accepted(default_params_dict):
+    assert parse_params(_with(default_params_dict, "train", "seeds", MAX_SEEDS)).train.seeds == 1000
+
+
+def test_unknown_keys_are_refused_at_any_level(default_params_dict):
+    for body, where in [
+        (default_params_dict, "foo"),
+        (default_params_dict["networks"]["cnn"], "networks.cnn.foo"),
+        (
+            default_params_dict["extensions"]["bn_after_no_momentum"]["bn"],
+            "extensions.bn_after_no_momentum.bn.foo",
+        ),
+    ]:
+        body["foo"] = 1
+        with pytest.raises(ParamsError, match=f"^params.yaml: {where}: unknown key$"):
+            parse_params(default_params_dict)
+        del body["foo"]
+
+
+def test_an_extension_with_momentum_1_is_refused_saying_why(default_params_dict):
+    params = copy.deepcopy(default_params_dict)
+    params["extensions"]["bn_after_no_momentum"]["bn"]["momentum"] = 1
+    with pytest.raises(ParamsError, match=r"bn.momentum = 1: .*never update"):
+        parse_params(params)
 
 
 def test_split_must_leave_a_test_set(default_params_dict):

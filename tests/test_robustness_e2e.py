@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from mlflow import MlflowClient
 
 from tests import readme
 from tests.e2e import EPOCHS, SEEDS, dvc, env, mlflow_runs, output_hashes, run, stages_run
@@ -27,6 +29,10 @@ pytestmark = pytest.mark.slow
 
 def store(repo: Path) -> str:
     return f"sqlite:///{repo / 'mlflow.db'}"
+
+
+def mlflow_client(repo: Path) -> MlflowClient:
+    return MlflowClient(tracking_uri=store(repo))
 
 
 def set_param(repo: Path, section: str, key: str, value) -> None:
@@ -45,18 +51,37 @@ def repo(study, copy_of) -> Path:
     return copy_of(study)
 
 
-def test_bad_param_stops_with_one_line_and_loses_nothing(repo):
+BAD = [
+    # (section, key, value, the refusal's start), each refused by configure,
+    # the first stage to run, before any training: mlflow.* and an unknown key
+    # are read by no stage that runs before train.
+    ("bn", "momentum", 1.0, "bn.momentum = 1.0: must be at least 0 and below 1"),
+    ("mlflow", "experiment", "a/b", "mlflow.experiment = 'a/b': must be 1-100 letters"),
+    ("mlflow", "experiment", 'say "hi"', "mlflow.experiment = 'say \"hi\"': must be"),
+    ("train", "seeds", 100_000, "train.seeds = 100000: must be 1 to 1000"),
+    (None, "foo", 1, "foo: unknown key"),
+]
+
+
+def test_bad_params_stop_the_first_stage_with_one_line_and_lose_nothing(repo):
     hashes, (_, runs_before) = output_hashes(repo), mlflow_runs(store(repo))
-    set_param(repo, "bn", "momentum", 1.5)
-    result = dvc_failing(repo, "repro")
-    assert result.returncode != 0
-    said = result.stdout + result.stderr
-    line = "bnlab configure: error: params.yaml: bn.momentum = 1.5: "
-    line += "Input should be less than or equal to 1"
-    assert line in said.splitlines()
-    assert "Traceback" not in said
+    original = (repo / "params.yaml").read_text()
+    for section, key, value, refusal in BAD:
+        if section is None:
+            (repo / "params.yaml").write_text(original + f"{key}: {value}\n")
+        else:
+            set_param(repo, section, key, value)
+        result = dvc_failing(repo, "repro")
+        assert result.returncode != 0
+        said = result.stdout + result.stderr
+        assert f"bnlab configure: error: params.yaml: {refusal}" in said, said
+        assert "Traceback" not in said
+        assert not [s for s in stages_run(said) if s.startswith("train")], said
+        (repo / "params.yaml").write_text(original)
     _, runs_after = mlflow_runs(store(repo))
     assert [r.info.run_id for r in runs_after] == [r.info.run_id for r in runs_before]
+    assert {e.name for e in mlflow_client(repo).search_experiments()} == {"Default", "bn-circles"}
+    set_param(repo, "bn", "momentum", 1.5)
 
     # The README's debug switch shows the traceback the one line stands for.
     debug = readme.command("BNLAB_DEBUG=1 dvc repro")
@@ -104,6 +129,90 @@ def test_interrupted_training_ends_killed_and_next_repro_matches(repo):
     set_param(repo, "train", "epochs", EPOCHS)
     dvc(repo, "repro")
     assert output_hashes(repo) == hashes
+
+
+def processes_in(repo: Path, module: str) -> list[int]:
+    """The live processes running ``python -m <module>`` in ``repo``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            here = os.readlink(entry / "cwd") == str(repo)
+        except (OSError, ValueError):
+            continue
+        if here and module.encode() in command and (entry / "stat").read_text().split()[2] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def run_statuses(repo: Path) -> dict[str, int]:
+    """How many runs of the store have each status (all of them, past any page size)."""
+    with sqlite3.connect(repo / "mlflow.db") as db:
+        return dict(db.execute("select status, count(*) from runs group by status").fetchall())
+
+
+def test_a_stage_killed_while_its_worker_opens_1000_runs_leaves_none_running(repo):
+    hashes = output_hashes(repo)
+    set_param(repo, "train", "seeds", 1000)  # the most allowed: a thousand child runs to open
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dvc", "repro", "train@bn_before"],
+        cwd=repo,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    for line in process.stdout:
+        if line.startswith("train bn_before: 1000 seeds"):
+            break
+    before = sum(run_statuses(repo).values())
+    while sum(run_statuses(repo).values()) < before + 20:  # the worker is opening runs
+        time.sleep(0.05)
+    [stage] = processes_in(repo, "bnlab")
+    os.kill(stage, signal.SIGKILL)  # as the kernel's OOM killer would: no handler runs
+    killed = time.monotonic()
+    while processes_in(repo, "bnlab.tracking.train_log") and time.monotonic() < killed + 5:
+        time.sleep(0.2)
+    assert processes_in(repo, "bnlab.tracking.train_log") == [], "the worker outlived its stage"
+    process.communicate(timeout=120)
+    statuses = run_statuses(repo)
+    assert "RUNNING" not in statuses and statuses["KILLED"] >= 20, statuses
+    assert statuses["KILLED"] < 1001, "the worker stopped opening runs when its stage died"
+
+    set_param(repo, "train", "seeds", SEEDS)
+    dvc(repo, "repro")
+    assert output_hashes(repo) == hashes
+    assert "RUNNING" not in run_statuses(repo)
+
+
+def test_a_worker_stopped_by_a_signal_stops_its_stage_with_one_line(repo):
+    set_param(repo, "train", "epochs", 3000)  # long enough to stop the worker mid-training
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dvc", "repro", "train@bn_after"],
+        cwd=repo,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if line.startswith(f"train bn_after: {SEEDS} seeds x 3000 epochs"):
+            break
+    while run_statuses(repo).get("RUNNING", 0) < SEEDS + 1:  # the worker has opened them
+        time.sleep(0.05)
+    [worker] = processes_in(repo, "bnlab.tracking.train_log")
+    os.kill(worker, signal.SIGTERM)
+    rest, _ = process.communicate(timeout=120)
+    said = "".join(seen) + rest
+    assert process.returncode != 0
+    assert "bnlab train: error: MLflow logging failed: MLflow logging stopped by a signal" in said
+    assert "Traceback" not in said
+    statuses = run_statuses(repo)
+    assert "RUNNING" not in statuses and statuses.get("KILLED", 0) == SEEDS + 1, statuses
 
 
 def test_four_queued_experiments_in_parallel_on_a_new_store(repo):

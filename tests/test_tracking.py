@@ -161,7 +161,7 @@ def test_a_server_nobody_listens_on_is_refused_at_once():
         check_store("http://127.0.0.1:9", "bn-circles")
 
 
-def test_a_run_whose_process_died_is_ended_failed_and_a_live_ones_is_not(tracker):
+def test_every_run_whose_process_died_is_ended_killed_and_a_live_ones_is_not(tracker, monkeypatch):
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         capture_output=True,
@@ -169,12 +169,17 @@ def test_a_run_whose_process_died_is_ended_failed_and_a_live_ones_is_not(tracker
         check=True,
     ).stdout.strip()
     host = tracker.owner.split(":")[0]
-    orphan = tracker.client.create_run(
-        tracker.experiment_id, tags={OWNER_TAG: f"{host}:{dead}"}
-    ).info.run_id
+    orphans = [
+        tracker.client.create_run(
+            tracker.experiment_id, tags={OWNER_TAG: f"{host}:{dead}"}
+        ).info.run_id
+        for _ in range(5)
+    ]
     live = tracker.start_run("bn_after", {})
-    assert tracker.end_orphans() == [orphan]
-    assert _status(tracker, orphan) == "FAILED"
+    # Pages of 2: every page is read, not only the first.
+    monkeypatch.setattr("bnlab.tracking.store.SEARCH_PAGE", 2)
+    assert sorted(tracker.end_orphans()) == sorted(orphans)
+    assert {_status(tracker, orphan) for orphan in orphans} == {"KILLED"}
     assert _status(tracker, live) == "RUNNING"
 
 

@@ -183,12 +183,20 @@ def test_publish_logs_the_median_seed_as_a_keras_model_with_its_metrics(store, d
 
 @pytest.mark.parametrize(
     ("last", "status"),
-    [(Failed("ValueError: nan loss"), "FAILED"), (Killed(), "KILLED"), (None, "KILLED")],
+    [
+        (Failed("ValueError: nan loss"), "FAILED"),
+        (Killed(), "KILLED"),
+        (None, "KILLED"),
+        ("cut", "KILLED"),
+    ],
 )
 def test_a_training_that_did_not_finish_ends_every_run_so(store, data, last, status):
-    sent = [OPEN, Epochs(1, {"val_accuracy": [[0.5, 0.6]]})]
-    sent += [last] if last else []  # None: the stage died, its pipe closed
-    serve(io.StringIO("".join(encode(m) for m in sent)))
+    sent = "".join(encode(m) for m in [OPEN, Epochs(1, {"val_accuracy": [[0.5, 0.6]]})])
+    if last == "cut":  # the stage was killed while it wrote a message
+        sent += encode(Epochs(2, {"val_accuracy": [[0.5, 0.6]]}))[:20]
+    elif last is not None:  # None: the stage died, its pipe closed
+        sent += encode(last)
+    serve(io.StringIO(sent))
     runs = _runs(store)
     assert {run.info.status for run in runs.values()} == {status}
     assert len(runs) == 3

@@ -39,6 +39,38 @@ NetworkVariantName = Literal[
 DIGITS_ROWS = 1797  # load_digits: 8x8 images of the digits 0-9
 # An extension's name is a DVC stage name (train@<name>) and a file name.
 EXTENSION_NAME = r"^[a-z][a-z0-9_]*$"
+# The experiment's name is also a registered model's, which a models:/ URI, a
+# file name and bnlab's quoted run filters must carry as they are.
+MLFLOW_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+# What a value that misses a pattern must be, in the words of the one-line refusal.
+PATTERN_MEANING = {
+    EXTENSION_NAME: "lower-case letters, digits and '_', starting with a letter",
+    MLFLOW_NAME: (
+        "1-100 letters, digits, '.', '_' and '-', starting with a letter or digit "
+        "(it names a registered model and is quoted in run searches)"
+    ),
+}
+# The most seeds a variant trains. Its seeds train at once, so memory grows
+# with them: at 1,000 the train stage peaks near the study's 1 GB budget. Each
+# is also an MLflow child run, which the worker creates, logs every epoch into
+# and, on an interrupt, ends within seconds (docs/performance.md: the figures).
+MAX_SEEDS = 1000
+# A bound's refusal for these keys (the last two parts of the key) says why.
+BOUND_MEANING = {
+    ("train", "seeds"): (
+        f"must be 1 to {MAX_SEEDS} (each seed is an MLflow run that training logs every epoch into)"
+    ),
+    # At 1 the moving mean and variance keep their initial 0 and 1 for good.
+    ("bn", "momentum"): (
+        "must be at least 0 and below 1 (at 1 the moving mean and variance never "
+        "update, and inference uses their initial values)"
+    ),
+}
+# Sizes past which a run no longer fits this study's memory and time budget
+# (1 GB, minutes): each is far beyond the tutorial's.
+MAX_SAMPLES = 1_000_000
+MAX_UNITS = 4096
+MAX_EPOCHS = 10_000
 EXTENSIONS_PIPELINE = "extensions/dvc.yaml"  # their stages; dvc.yaml holds the study's
 NETWORKS_PIPELINE = "networks/dvc.yaml"  # the CNN's and LSTM's data and training
 
@@ -50,7 +82,7 @@ class _Section(BaseModel):
 
 
 class DataParams(_Section):
-    n_samples: int = Field(ge=2, description="points make_circles draws")
+    n_samples: int = Field(ge=2, le=MAX_SAMPLES, description="points make_circles draws")
     noise: float = Field(ge=0, description="std of Gaussian noise added to the points")
     random_state: int = Field(ge=0, description="make_circles seed")
 
@@ -60,15 +92,15 @@ class SplitParams(_Section):
 
 
 class ModelParams(_Section):
-    hidden_units: int = Field(ge=1, description="width of the one hidden Dense layer")
+    hidden_units: int = Field(ge=1, le=MAX_UNITS, description="width of the one hidden Dense layer")
 
 
 class TrainParams(_Section):
-    epochs: int = Field(ge=1)
-    batch_size: int = Field(ge=1)
+    epochs: int = Field(ge=1, le=MAX_EPOCHS)
+    batch_size: int = Field(ge=1, le=MAX_SAMPLES)
     learning_rate: float = Field(gt=0, description="SGD learning rate")
     momentum: float = Field(ge=0, lt=1, description="SGD momentum")
-    seeds: int = Field(ge=1, description="independent runs per variant")
+    seeds: int = Field(ge=1, le=MAX_SEEDS, description="independent runs per variant")
     base_seed: int = Field(ge=0, description="seed of run i is base_seed + i")
 
     def seed_list(self) -> list[int]:
@@ -76,7 +108,7 @@ class TrainParams(_Section):
 
 
 class BNParams(_Section):
-    momentum: float = Field(ge=0, le=1, description="moving-average momentum")
+    momentum: float = Field(ge=0, lt=1, description="moving-average momentum")
     epsilon: float = Field(gt=0)
     center: bool = Field(description="learn beta")
     scale: bool = Field(description="learn gamma")
@@ -85,7 +117,7 @@ class BNParams(_Section):
 class BNChanges(_Section):
     """Some of ``bn``'s keys: what an extension changes in the study's BN."""
 
-    momentum: float | None = Field(default=None, ge=0, le=1)
+    momentum: float | None = Field(default=None, ge=0, lt=1)
     epsilon: float | None = Field(default=None, gt=0)
     center: bool | None = None
     scale: bool | None = None
@@ -111,8 +143,10 @@ class Extension(_Section):
 class NetworkParams(_Section):
     """A digits network: its width, how long it trains, when it has learned."""
 
-    units: int = Field(ge=1, description="filters of each Conv2D, or the LSTM's units")
-    epochs: int = Field(ge=1, description="its training's, instead of train.epochs")
+    units: int = Field(
+        ge=1, le=MAX_UNITS, description="filters of each Conv2D, or the LSTM's units"
+    )
+    epochs: int = Field(ge=1, le=MAX_EPOCHS, description="its training's, instead of train.epochs")
     threshold: float = Field(gt=0, le=1, description="test accuracy that counts as learned")
 
 
@@ -123,9 +157,7 @@ class NetworksParams(_Section):
     n_train: int = Field(
         gt=0, lt=DIGITS_ROWS, description="first n_train rows train, the rest test"
     )
-    registered_model: str = Field(
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="<this>-cnn, <this>-lstm"
-    )
+    registered_model: str = Field(pattern=MLFLOW_NAME, description="<this>-cnn, <this>-lstm")
     cnn: NetworkParams
     lstm: NetworkParams
 
@@ -145,7 +177,7 @@ class NetworksParams(_Section):
 
 
 class MlflowParams(_Section):
-    experiment: str = Field(min_length=1)
+    experiment: str = Field(pattern=MLFLOW_NAME)
 
 
 class Params(_Section):
@@ -363,12 +395,16 @@ def _describe(error: dict) -> str:
     """One pydantic error as 'key = value: what is allowed'."""
     key = ".".join(str(part) for part in error["loc"] if part != "[key]")
     if error["loc"][-1:] == ("[key]",):  # a bad name (of an extension), not a bad value
-        return f"{key}: {error['msg']}"
+        return f"{key} = {_short_repr(error['input'])}: must be {PATTERN_MEANING[EXTENSION_NAME]}"
     if error["type"] == "missing":
         return f"{key}: missing (required)"
     if error["type"] == "extra_forbidden":
         return f"{key}: unknown key"
     message = error["msg"]
+    if error["type"] == "string_pattern_mismatch":
+        message = "must be " + PATTERN_MEANING[error["ctx"]["pattern"]]
+    if error["loc"][-2:] in BOUND_MEANING and error["type"].startswith(("less", "greater")):
+        message = BOUND_MEANING[error["loc"][-2:]]
     if error["type"] == "value_error":  # our own cross-field checks
         return message.removeprefix("Value error, ")
     if error["type"] == "literal_error" and key.startswith("variants"):

@@ -8,7 +8,7 @@ report, so no run id is part of an output DVC hashes. A run never stays
 RUNNING: an exception ends it FAILED (the error in the ``error`` tag), an
 interrupt (SIGINT, or SIGTERM turned into :class:`Terminated` by the CLI)
 KILLED. A run whose process died without ending it (the store went away
-mid-run) is ended FAILED by the next process that opens the store.
+mid-run, a SIGKILL) is ended KILLED by the next process that opens the store.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
 
 from bnlab.errors import Terminated, describe
+from bnlab.runtime import interrupt
 from bnlab.tracking.lineage import file_md5
 from bnlab.tracking.location import (
     ARTIFACTS_DIR,
@@ -38,6 +39,7 @@ from bnlab.tracking.location import (
 )
 
 MAX_BATCH = 1000  # MLflow's limit on metrics per log_batch call
+SEARCH_PAGE = 5000  # runs per search_runs page (MLflow allows up to 50,000)
 # On a variant's run: the md5 of the scores file its training wrote. Same
 # params and code give the same file, so it names what the run produced.
 SCORES_TAG = "bnlab.scores_md5"
@@ -175,20 +177,35 @@ class Tracker:
         run = self.client.create_run(self.experiment_id, run_name=name, tags=tags)
         return run.info.run_id
 
+    def _running(self, owner_like: str) -> list:
+        """Every RUNNING run whose owner tag is LIKE ``owner_like``, over all pages:
+        a killed huge run can leave thousands."""
+        query = f"attributes.status = 'RUNNING' and tags.`{OWNER_TAG}` LIKE '{owner_like}'"
+        running, token = [], None
+        while True:
+            page = self.client.search_runs(
+                [self.experiment_id], query, max_results=SEARCH_PAGE, page_token=token
+            )
+            running += page
+            token = page.token
+            if not token:
+                return running
+
     def end_orphans(self) -> list[str]:
-        """End FAILED the RUNNING runs of this host whose process has died; their ids."""
-        host = self.owner.split(":")[0]
-        running = self.client.search_runs(
-            [self.experiment_id],
-            filter_string=f"attributes.status = 'RUNNING' and tags.`{OWNER_TAG}` LIKE '{host}:%'",
-        )
+        """End KILLED every RUNNING run of this host whose process has died; their ids."""
         ended = []
-        for run in running:
+        for run in self._running(f"{self.owner.split(':')[0]}:%"):
             pid = int(run.data.tags[OWNER_TAG].rsplit(":", 1)[1])
             if not _alive(pid):
-                self.end_run(run.info.run_id, "FAILED", "its process ended without ending it")
+                self.end_run(run.info.run_id, "KILLED", "its process ended without ending it")
                 ended.append(run.info.run_id)
         return ended
+
+    def end_own_runs(self, status: str, error: str | None = None) -> None:
+        """End every run this process started and has not ended, as found in the
+        store: a signal can land between a run's creation and its id's return."""
+        for run in self._running(self.owner):
+            self.end_run(run.info.run_id, status, error)
 
     def end_run(self, run_id: str, status: str, error: str | None = None) -> None:
         """End a run with an MLflow status; a FAILED run keeps its error as a tag."""
@@ -261,6 +278,7 @@ class VariantRun:
                 self.seed_runs[seed] = child
                 tracker.log_params(child, {**params, "seed": seed})
                 tracker.client.log_inputs(child, datasets=list(datasets))
+                interrupt.check()  # a deferred signal stops here, between seeds
 
     def _end_if_failed(self, status: str, error: str | None) -> None:
         if status != "FINISHED":

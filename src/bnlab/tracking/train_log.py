@@ -18,7 +18,13 @@ messages below, one JSON line each on the worker's stdin:
    (``store.SCORES_TAG``) by which publish finds it.
 4. How training ended: ``Finished`` (the models folder, logged as
    artifacts), ``Failed`` (the error, kept as a tag) or ``Killed``; the runs
-   end so. End of input means the stage died: the runs end KILLED.
+   end so.
+
+The worker never outlives its stage. End of input, or a last line cut short,
+means the stage died: the runs end KILLED. So do SIGINT and SIGTERM, and the
+death of the stage while the worker is busy (it watches its parent). A stage
+that stops early gives the worker STOP_GRACE seconds to end its runs, then
+terminates it.
 
 This module must not import MLflow at its top: the stage imports it too.
 """
@@ -28,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import queue
 import re
 import signal
@@ -35,13 +42,17 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bnlab.errors import BnlabError, Terminated, describe
+from bnlab.runtime import interrupt
 from bnlab.tracking.location import StoreError, repo_root, tracking_uri
 
 WORKER_TIMEOUT = 600  # s to finish logging once training is over
+STOP_GRACE = 10  # s for a worker told to stop to end its runs, before SIGTERM, then SIGKILL
+PARENT_POLL = 0.5  # s between the worker's checks that its stage is alive
 EPOCH_BLOCK = 20  # epochs per message: few MLflow calls, still live curves
 Curves = dict[str, list[list[float]]]  # metric -> per epoch -> per seed
 
@@ -98,8 +109,9 @@ def encode(message: Message) -> str:
 
 
 def decode(line: str) -> Message:
-    """A message from its JSON line; an empty line (end of input) is Killed."""
-    if not line:
+    """A message from its JSON line; end of input, or a line cut short by the
+    stage's death, is Killed."""
+    if not line.endswith("\n"):
         return Killed()
     fields = json.loads(line)
     kind = KINDS[fields.pop("kind")]
@@ -154,13 +166,19 @@ class TrainLog:
     def _send(self, message: Message) -> None:
         self.outbox.put(encode(message))
 
-    def _wait(self) -> None:
+    def _wait(self, timeout: float = WORKER_TIMEOUT) -> None:
         if self.waited:
             return
         self.waited = True
         self.outbox.put(None)
-        self.writer.join(timeout=WORKER_TIMEOUT)
-        status = self.worker.wait(timeout=WORKER_TIMEOUT)
+        self.writer.join(timeout=timeout)
+        try:
+            status = self.worker.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._stop()
+            raise BnlabError(
+                f"MLflow logging did not finish within {timeout:.0f} s; its runs end KILLED"
+            ) from None
         self.errors.seek(0)
         error = self.errors.read().strip().splitlines()
         self.errors.close()
@@ -197,6 +215,15 @@ class TrainLog:
         self._send(Finished(str(models_dir)))
         self._wait()
 
+    def _stop(self) -> None:
+        """SIGTERM the worker (it ends its runs KILLED), then SIGKILL if it hangs."""
+        for send in (self.worker.terminate, self.worker.kill):
+            if self.worker.poll() is not None:
+                return
+            send()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.worker.wait(timeout=STOP_GRACE)
+
     def __exit__(self, kind, exc, traceback) -> None:
         if exc is None:
             return
@@ -204,8 +231,11 @@ class TrainLog:
             self._send(Killed())
         else:
             self._send(Failed(describe(exc)))
-        with contextlib.suppress(BnlabError):  # the training's own error is the one to report
-            self._wait()
+        # The training's own error is the one to report. A worker still busy
+        # (thousands of runs to create, a slow store) is not waited for.
+        with contextlib.suppress(BnlabError):
+            self._wait(timeout=STOP_GRACE)
+        self._stop()
 
 
 # --- the worker's end --------------------------------------------------------
@@ -219,25 +249,50 @@ def _seed_curves(block: Epochs | None, index: int) -> dict[str, list[float]]:
 
 
 def serve(stdin) -> None:
+    """Read the stage's messages from ``stdin`` and log them (module docstring)."""
+    from bnlab.tracking.store import Tracker  # here: the stage must not load MLflow
+
+    opening = decode(stdin.readline())
+    if not isinstance(opening, Open):  # the stage died before it said what to open
+        return
+    # A signal waits for the store call under way (interrupt.deferred): one that
+    # broke into SQLite's write would keep its lock, and no run could end.
+    with interrupt.deferred():
+        tracker = Tracker(opening.experiment)
+    try:
+        _log(tracker, opening, stdin)
+    except BaseException as exc:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # nothing cuts the ending short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # Every run this worker started and has not ended, found in the store: a
+        # signal can land before a new run's id is known. One try, the store may
+        # be what failed.
+        with contextlib.suppress(Exception):
+            tracker.end_own_runs(*_ending(exc))
+        raise
+
+
+def _ending(exc: BaseException) -> tuple[str, str | None]:
+    """The status (and error) that runs stopped by ``exc`` end with."""
+    if isinstance(exc, KeyboardInterrupt | Terminated):
+        return "KILLED", None
+    return "FAILED", describe(exc)
+
+
+def _log(tracker, opening: Open, stdin) -> None:
     # Here, not at the top: the stage imports this module and must not load MLflow.
     from bnlab.analysis import epochs_key, epochs_to_threshold
     from bnlab.files.history import METRICS, read_history
     from bnlab.files.scores import read_scores
     from bnlab.tracking.lineage import context_tags, dataset_inputs, file_md5
-    from bnlab.tracking.store import (
-        SCORES_TAG,
-        Tracker,
-        VariantRun,
-        flatten,
-    )
+    from bnlab.tracking.store import SCORES_TAG, VariantRun, flatten
 
-    opening = decode(stdin.readline())
-    tracker = Tracker(opening.experiment)
-    tracker.end_orphans()
-    tags = {**context_tags(opening.stage, opening.variant), **opening.tags}
-    datasets = dataset_inputs(opening.datasets)
-    params = flatten(opening.params)
-    run = VariantRun(tracker, opening.name, tags, params, opening.seeds, datasets)
+    with interrupt.deferred():
+        tracker.end_orphans()
+        tags = {**context_tags(opening.stage, opening.variant), **opening.tags}
+        datasets = dataset_inputs(opening.datasets)
+        params = flatten(opening.params)
+        run = VariantRun(tracker, opening.name, tags, params, opening.seeds, datasets)
     seed_runs = list(run.seed_runs.values())
 
     def log_results(message: Trained) -> None:
@@ -250,36 +305,42 @@ def serve(stdin) -> None:
             if epochs:
                 final[epochs_key(opening.threshold)] = epochs
             tracker.log_run(seed_runs[index], _seed_curves(message.rest, index), final, first)
+            interrupt.check()
         # The variant's run carries the mean over seeds of every per-epoch curve.
         tracker.log_run(run.run_id, {m: history.mean(m).tolist() for m in METRICS}, {})
         tracker.log_artifacts(run.run_id, [Path(message.history)], "history")
         tracker.log_artifacts(run.run_id, [Path(message.scores)], "evaluation")
         tracker.client.set_tag(run.run_id, SCORES_TAG, file_md5(message.scores))
 
-    try:
-        while isinstance(message := decode(stdin.readline()), Epochs | Trained):
+    # Outside deferred: a signal while the worker waits for the stage stops it at once.
+    while isinstance(message := decode(stdin.readline()), Epochs | Trained):
+        with interrupt.deferred():
             if isinstance(message, Epochs):
                 for index, run_id in enumerate(seed_runs):
                     curves = _seed_curves(message, index)
                     tracker.log_run(run_id, curves, {}, message.first_epoch)
+                    interrupt.check()
             else:
                 log_results(message)
+    with interrupt.deferred():
         if isinstance(message, Finished):
             tracker.log_folder(run.run_id, Path(message.models_dir), "models")
-    except BaseException as exc:
-        # The store may be what failed: one try at ending the runs, not one per run.
-        with contextlib.suppress(Exception):
-            run.end("FAILED", describe(exc))
-        raise
-    if isinstance(message, Failed):
-        run.end("FAILED", message.error)
-    else:
-        run.end("FINISHED" if isinstance(message, Finished) else "KILLED")
+        if isinstance(message, Failed):
+            run.end("FAILED", message.error)
+        else:
+            run.end("FINISHED" if isinstance(message, Finished) else "KILLED")
+
+
+def _watch_parent(parent: int) -> None:
+    """SIGTERM this worker once the stage that started it is gone."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main() -> int:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    interrupt.install()  # SIGINT and SIGTERM: the runs end KILLED
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     for name in ("mlflow", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
     try:
@@ -287,6 +348,9 @@ def main() -> int:
     except BnlabError as exc:  # the process boundary: the stage reports this line
         print(exc, file=sys.stderr)
         return 1
+    except (KeyboardInterrupt, Terminated):
+        print("MLflow logging stopped by a signal; its runs ended KILLED", file=sys.stderr)
+        return 143
     except Exception as exc:
         print(_one_line(exc), file=sys.stderr)
         return 1
