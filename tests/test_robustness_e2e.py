@@ -259,3 +259,24 @@ def test_four_queued_experiments_in_parallel_on_a_new_store(repo):
     page = Path(drawn.strip().splitlines()[-1].removeprefix("file://")).read_text()
     assert all(name in page for name in names[:3])
     print(f"4 experiments, -j 2: {len(runs)} runs logged in {elapsed:.0f} s")
+
+
+def test_a_remote_url_with_a_token_leaves_no_secret_in_mlflow_or_the_outputs(repo):
+    run(
+        repo,
+        "git",
+        "remote",
+        "add",
+        "origin",
+        "https://alice:s3cr3t-TOKEN@git.example/org/bnlab.git",
+    )
+    said = dvc(repo, "repro", "-f", "train@baseline", "publish")
+    assert {"train@baseline", "publish"} <= stages_run(said)
+    _, runs = mlflow_runs(store(repo))
+    trained = [r for r in runs if r.data.tags.get("dvc.stage") == "train@baseline"]
+    newest = max(trained, key=lambda r: r.info.start_time)
+    assert newest.data.tags["mlflow.source.git.repoURL"] == "https://git.example/org/bnlab.git"
+    # Nowhere, in any table, artifact or output (the remote's user is no secret).
+    for path in (repo / "mlflow.db", *repo.glob("mlartifacts/**/*"), *repo.glob("results/**/*")):
+        if path.is_file():
+            assert b"s3cr3t-TOKEN" not in path.read_bytes(), path

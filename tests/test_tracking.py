@@ -9,7 +9,13 @@ import pytest
 
 from bnlab.errors import Terminated
 from bnlab.tracking.lineage import context_tags, file_md5
-from bnlab.tracking.location import StoreError, check_store, repo_root, tracking_uri
+from bnlab.tracking.location import (
+    StoreError,
+    check_store,
+    repo_root,
+    tracking_uri,
+    without_credentials,
+)
 from bnlab.tracking.store import OWNER_TAG, SCORES_TAG, Tracker, VariantRun, flatten
 
 
@@ -193,3 +199,18 @@ def test_context_tags_name_the_stage_the_experiment_and_the_parent(monkeypatch):
     assert tags["dvc.exp_name"] == "exp-1" and tags["dvc.exp_baseline_rev"] == "abc123"
     assert tags["mlflow.parentRunId"] == "parent"
     assert tags["mlflow.user"]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://alice:TOKEN@host/org/bnlab.git", "https://host/org/bnlab.git"),
+        ("https://TOKEN@github.com/org/bnlab", "https://github.com/org/bnlab"),
+        ("http://user:pass@127.0.0.1:5000", "http://127.0.0.1:5000"),
+        ("git@github.com:org/bnlab.git", "git@github.com:org/bnlab.git"),
+        ("sqlite:////tmp/mlflow.db", "sqlite:////tmp/mlflow.db"),
+    ],
+)
+def test_urls_lose_their_credentials_before_mlflow_or_a_message_shows_them(url, shown):
+    assert without_credentials(url) == shown
+    assert "TOKEN" not in str(StoreError(url, "cannot be reached", "start it"))

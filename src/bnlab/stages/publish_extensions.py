@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
         scores = variant_file(args.scores_dir, name)
         run_id = tracker.find_training_run(training_stage(name, extension=True), scores)
         if run_id is None:
-            print(f"publish {name}: no run of its training in {tracker.uri}; not logging")
+            print(f"publish {name}: no run of its training in {tracker.where}; not logging")
             continue
         numbers = compared[name]
         flat = flatten(numbers)  # a median is absent when it is "never"

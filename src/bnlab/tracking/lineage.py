@@ -1,7 +1,8 @@
 """Where a run came from: its context tags and the data it was trained on.
 
 Context: the tags ``mlflow.start_run`` would resolve (user, source, git commit,
-branch and repository URL), the variant and DVC stage, the DVC experiment
+branch and repository URL, without the credentials a URL may carry), the
+variant and DVC stage, the DVC experiment
 (``DVC_EXP_NAME``, ``DVC_EXP_BASELINE_REV``), under ``mlflow run`` the run it
 opened (``MLFLOW_RUN_ID``) as the parent, and the machine: its CPU, the kernel
 settings in force and the numeric libraries' versions, so that two machines'
@@ -28,7 +29,7 @@ from mlflow.entities import Dataset, DatasetInput, InputTag
 from mlflow.tracking.context.registry import resolve_tags
 
 from bnlab.runtime.kernels import in_force
-from bnlab.tracking.location import repo_root
+from bnlab.tracking.location import repo_root, without_credentials
 
 # How a run's datasets say where they come from (MLflow's dataset source type).
 SOURCE_TYPE = "dvc"
@@ -53,6 +54,12 @@ def _git(*args: str) -> str | None:
 
 def git_commit() -> str | None:
     return _git("rev-parse", "HEAD")
+
+
+def git_remote() -> str | None:
+    """origin's URL, without the credentials it may carry."""
+    url = _git("config", "--get", "remote.origin.url")
+    return url and without_credentials(url)
 
 
 def cpu_model() -> str:
@@ -101,7 +108,7 @@ def context_tags(stage: str, variant: str) -> dict[str, str]:
     found = {
         "mlflow.source.git.commit": git_commit(),
         "mlflow.source.git.branch": _git("rev-parse", "--abbrev-ref", "HEAD"),
-        "mlflow.source.git.repoURL": _git("config", "--get", "remote.origin.url"),
+        "mlflow.source.git.repoURL": git_remote(),
         "dvc.exp_name": os.environ.get("DVC_EXP_NAME"),
         "dvc.exp_baseline_rev": os.environ.get("DVC_EXP_BASELINE_REV"),
         "mlflow.parentRunId": os.environ.get("MLFLOW_RUN_ID"),
@@ -116,7 +123,7 @@ def dataset_inputs(files: Mapping[str, str]):
     """MLflow dataset inputs for ``{context: path}`` (train, test, ...); each path
     is the DVC path, relative to the working directory (the repository, or
     DVC's copy of it for a queued experiment)."""
-    repo = _git("config", "--get", "remote.origin.url") or str(repo_root())
+    repo = git_remote() or str(repo_root())
     commit = git_commit()
     inputs = []
     for context, path in files.items():

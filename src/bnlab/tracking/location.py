@@ -40,7 +40,20 @@ class StoreError(BnlabError):
     """The MLflow store cannot be used."""
 
     def __init__(self, uri: str, problem: str, remedy: str):
-        super().__init__(f"MLflow store {uri}: {problem}; {remedy}")
+        super().__init__(f"MLflow store {without_credentials(uri)}: {problem}; {remedy}")
+
+
+def without_credentials(url: str) -> str:
+    """``url`` without the user and password (or token) it may carry:
+    ``https://alice:TOKEN@host/org/repo.git`` -> ``https://host/org/repo.git``.
+    Whatever bnlab writes to MLflow, to a file or to the terminal goes through
+    this, as a tracking server shows tags and dataset sources to every reader.
+    A scp-like git address (``git@host:org/repo``) names a user, not a secret."""
+    parts = urllib.parse.urlsplit(url)
+    if not parts.scheme or "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urllib.parse.urlunsplit(parts._replace(netloc=host))
 
 
 def repo_root() -> Path:

@@ -142,7 +142,7 @@ def publish_models(
     for t in trained:
         run_id = tracker.find_training_run(t.stage, t.scores)
         if run_id is None:
-            print(f"publish {t.label}: no run of its training in {tracker.uri}; not logging")
+            print(f"publish {t.label}: no run of its training in {tracker.where}; not logging")
             continue
         published[t.label] = file_md5(t.scores)
         said = publish_variant(tracker, run_id, t.stats, t.figures)

@@ -36,6 +36,7 @@ from bnlab.tracking.location import (
     give_up_early,
     repo_root,
     tracking_uri,
+    without_credentials,
 )
 
 MAX_BATCH = 1000  # MLflow's limit on metrics per log_batch call
@@ -106,6 +107,7 @@ class Tracker:
     def __init__(self, experiment: str, root: Path | None = None):
         self.root = root or repo_root()
         self.uri = tracking_uri(self.root)
+        self.where = without_credentials(self.uri)  # the URI as messages show it
         give_up_early()
         check_store(self.uri, experiment)
         # MLflow resolves some things through its global URI, not the client's:
