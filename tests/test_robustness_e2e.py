@@ -20,9 +20,24 @@ from pathlib import Path
 import pytest
 import yaml
 from mlflow import MlflowClient
+from mlflow.entities import LoggedModelStatus
 
+from bnlab.tracking.lineage import file_md5
+from bnlab.tracking.publishing import HEADLINE, REPORT_TAG
+from bnlab.tracking.store import SCORES_TAG
 from tests import readme
-from tests.e2e import EPOCHS, SEEDS, dvc, env, mlflow_runs, output_hashes, run, stages_run
+from tests.e2e import (
+    EPOCHS,
+    ROOT,
+    SEEDS,
+    VARIANTS,
+    dvc,
+    env,
+    mlflow_runs,
+    output_hashes,
+    run,
+    stages_run,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +48,10 @@ def store(repo: Path) -> str:
 
 def mlflow_client(repo: Path) -> MlflowClient:
     return MlflowClient(tracking_uri=store(repo))
+
+
+# dvc.yaml's publish command, run by hand to interrupt the process itself.
+PUBLISH = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["publish"]["cmd"].split()
 
 
 def set_param(repo: Path, section: str, key: str, value) -> None:
@@ -280,3 +299,73 @@ def test_a_remote_url_with_a_token_leaves_no_secret_in_mlflow_or_the_outputs(rep
     for path in (repo / "mlflow.db", *repo.glob("mlartifacts/**/*"), *repo.glob("results/**/*")):
         if path.is_file():
             assert b"s3cr3t-TOKEN" not in path.read_bytes(), path
+
+
+def test_a_publish_interrupted_anywhere_then_rerun_leaves_every_run_complete(repo):
+    set_param(repo, "train", "base_seed", 1)  # trainings publish has not seen
+    dvc(repo, "repro", "report")
+    # Each attempt is stopped a little later after it reports its first variant,
+    # so that the next variant's steps are cut at one point after another: by
+    # SIGTERM, which waits for the step under way, or SIGKILL, which does not.
+    for delay, kill in zip(
+        (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7), [signal.SIGKILL, signal.SIGTERM] * 4, strict=False
+    ):
+        process = subprocess.Popen(
+            PUBLISH,
+            cwd=repo,
+            env=env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        said = [process.stdout.readline()]
+        time.sleep(delay)
+        process.send_signal(kill)
+        said.append(process.communicate(timeout=60)[0])
+        assert "Traceback" not in "".join(said), "".join(said)
+    dvc(repo, "repro")
+
+    client, runs = mlflow_runs(store(repo))
+    experiment = client.get_experiment_by_name("bn-circles").experiment_id
+    assert not [
+        m.model_id
+        for m in client.search_logged_models([experiment])
+        if m.status != LoggedModelStatus.READY
+    ], "no logged model left PENDING"
+    for variant in VARIANTS:
+        stage = f"train@{variant}"
+        md5 = file_md5(repo / "results" / "scores" / f"{variant}.csv")
+        [parent] = [
+            r
+            for r in runs
+            if r.data.tags.get("dvc.stage") == stage and r.data.tags.get(SCORES_TAG) == md5
+        ]
+        assert set(HEADLINE) <= set(parent.data.metrics)
+        artifacts = {
+            a.path
+            for folder in ("evaluation", "figures")
+            for a in client.list_artifacts(parent.info.run_id, folder)
+        }
+        assert (
+            f"evaluation/{variant}.json" in artifacts
+            and f"figures/accuracy_{variant}.png" in artifacts
+        )
+        children = [
+            r.info.run_id
+            for r in runs
+            if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id
+        ]
+        models = [
+            m for m in client.search_logged_models([experiment]) if m.source_run_id in children
+        ]
+        assert len(models) == 1, f"{variant}: one logged model, got {len(models)}"
+        versions = client.search_model_versions(
+            f"name = 'bn-circles' and tags.variant = '{variant}' and tags.`{SCORES_TAG}` = '{md5}'"
+        )
+        assert len(versions) == 1
+    reports = [
+        r for r in runs if r.data.tags.get("dvc.stage") == "report" and r.info.status == "FINISHED"
+    ]
+    assert len({r.data.tags.get(REPORT_TAG) for r in reports}) == len(reports), (
+        "one report run per report"
+    )

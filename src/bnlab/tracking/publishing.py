@@ -5,23 +5,32 @@ for a report's files.
 
 A variant's run that already has its statistics, or its logged model, keeps
 them: it belongs to a training DVC kept cached, whose numbers did not change.
+
+Each step can be interrupted and run again: what marks it done comes last
+(the headline metrics after the artifacts; the model's tag on the run after
+a READY logged model, which a rerun reuses; a report run's files' md5), and
+a logged model left PENDING by an interrupted ``Model.log`` is deleted.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from mlflow.entities import LoggedModelStatus
 
 from bnlab.analysis import representative_seed
 from bnlab.files import read_json, write_json
 from bnlab.files.scores import read_scores
+from bnlab.runtime import interrupt
 from bnlab.runtime.imports import skipping
 from bnlab.tracking import registry
 from bnlab.tracking.lineage import context_tags, file_md5
 from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG, SCORES_TAG, Tracker, flatten
 
+REPORT_TAG = "bnlab.report_md5"  # on a report run: the md5 of its files' md5s
 # The statistics a variant's run shows as metrics (the rest are in its
 # evaluation/<variant>.json): what the runs page compares first, and the
 # median epochs to its threshold (epochs_to_80.median for the MLP's).
@@ -50,9 +59,9 @@ def publish_variant(
         for key, value in numbers.items()
         if key in HEADLINE or (key.startswith("epochs_to_") and key.endswith(".median"))
     }
-    tracker.log_metrics(run_id, {**headline, **(metrics or {})})
     tracker.log_artifacts(run_id, [stats], "evaluation")
     tracker.log_artifacts(run_id, figures, "figures")
+    tracker.log_metrics(run_id, {**headline, **(metrics or {})})  # last: it marks the run done
     return f"logged into its run {run_id}"
 
 
@@ -77,7 +86,7 @@ def log_model(
 
     seed = representative_seed(read_scores(scores))
     child = tracker.seed_run(run_id, seed)
-    model_id = keras_models.log_keras_model(
+    model_id = _ready_model(tracker, child.info.run_id) or keras_models.log_keras_model(
         tracker.experiment_id,
         child.info.run_id,
         keras_models.model_path(models, seed),
@@ -93,6 +102,21 @@ def log_model(
     tracker.client.set_tag(run_id, MODEL_TAG, model_id)
     tracker.client.set_tag(run_id, DESCRIPTION_TAG, description)
     return model_id
+
+
+def _ready_model(tracker: Tracker, run_id: str) -> str | None:
+    """The READY logged model an interrupted publish left in run ``run_id``, if
+    any; the PENDING ones it left (cut off mid-``Model.log``) are deleted."""
+    found = tracker.client.search_logged_models(
+        [tracker.experiment_id], filter_string=f"source_run_id = '{run_id}'"
+    )
+    ready = None
+    for model in found:
+        if model.status == LoggedModelStatus.READY:
+            ready = ready or model.model_id
+        else:
+            tracker.client.delete_logged_model(model.model_id)
+    return ready
 
 
 def register_variant(
@@ -145,27 +169,49 @@ def publish_models(
             print(f"publish {t.label}: no run of its training in {tracker.where}; not logging")
             continue
         published[t.label] = file_md5(t.scores)
-        said = publish_variant(tracker, run_id, t.stats, t.figures)
-        model_id = log_model(tracker, t.variant, run_id, t.scores, t.models, t.description, example)
+        # A signal waits for the step under way: cut inside an SQLite write, it
+        # would leave the store locked for this process's way out.
+        with interrupt.deferred():
+            said = publish_variant(tracker, run_id, t.stats, t.figures)
+        with interrupt.deferred():
+            model_id = log_model(
+                tracker, t.variant, run_id, t.scores, t.models, t.description, example
+            )
         means[t.variant] = read_json(t.stats)["test_accuracy"]["mean"]
-        versions[t.variant], registered = register_variant(
-            tracker, name, t.variant, run_id, model_id, t.scores, means[t.variant]
-        )
+        with interrupt.deferred():
+            versions[t.variant], registered = register_variant(
+                tracker, name, t.variant, run_id, model_id, t.scores, means[t.variant]
+            )
         print(f"publish {t.label}: {said}; {registered}", flush=True)
-    print(set_aliases(tracker, name, versions, means), flush=True)
+    with interrupt.deferred():
+        print(set_aliases(tracker, name, versions, means), flush=True)
     return published
 
 
 def publish_report(
     tracker: Tracker, name: str, stage: str, files: list[Path], description: str = ""
 ) -> str:
-    """A run named ``name`` with the report's files as artifacts; returns its id."""
+    """A run named ``name`` with the report's files as artifacts, unless a
+    FINISHED one has these very files; returns its id."""
+    digest = hashlib.md5("".join(file_md5(f) for f in files).encode()).hexdigest()
+    found = tracker.client.search_runs(
+        [tracker.experiment_id],
+        filter_string=(
+            f"tags.`{REPORT_TAG}` = '{digest}' and tags.`dvc.stage` = '{stage}' "
+            "and attributes.status = 'FINISHED'"
+        ),
+        max_results=1,
+    )
+    if found:
+        return found[0].info.run_id
     tags = context_tags(stage, "all")
     if description:
         tags[DESCRIPTION_TAG] = description
-    run_id = tracker.start_run(name, tags)
-    with tracker.running(run_id):
-        tracker.log_artifacts(run_id, files, "report")
+    with interrupt.deferred():
+        run_id = tracker.start_run(name, tags)
+        with tracker.running(run_id):
+            tracker.log_artifacts(run_id, files, "report")
+            tracker.client.set_tag(run_id, REPORT_TAG, digest)
     return run_id
 
 
