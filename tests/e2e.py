@@ -15,8 +15,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import yaml
 from mlflow import MlflowClient
 
@@ -284,3 +287,22 @@ def check_declared_imports(
             "its source deps should be:\n" + "\n".join(f"- {f}" for f in sorted(files))
         )
     return imported
+
+
+@contextmanager
+def small_disk(folder: Path, size: str) -> Iterator[Callable[[str], None]]:
+    """A filesystem of ``size`` mounted on ``folder`` (tmpfs: root only), which
+    the block can grow, as a user frees space; unmounted after."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"a small filesystem needs mount (root): {mounted.stderr.decode().strip()}")
+    grow = lambda bigger: subprocess.run(  # noqa: E731
+        ["mount", "-o", f"remount,size={bigger}", str(folder)], check=True
+    )
+    try:
+        yield grow
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bnlab.errors import OutputError
 from bnlab.model.plan import build_model
+from bnlab.model.saved import save_model
 from bnlab.params import BNParams, ModelParams
+from tests.e2e import small_disk
 
 MODEL = ModelParams(hidden_units=50)
 BN = BNParams(momentum=0.99, epsilon=0.001, center=True, scale=True)
@@ -51,3 +54,14 @@ def test_bn_settings_reach_the_layer():
 def test_bn_placement_needs_bn_settings():
     with pytest.raises(ValueError, match="needs BN settings"):
         build_model("after", MODEL, None)
+
+
+def test_a_model_that_does_not_fit_on_the_disk_fails_in_one_line_naming_it(tmp_path):
+    model = build_model("after", ModelParams(hidden_units=50), BN)
+    with small_disk(tmp_path / "full", "4k"):
+        path = tmp_path / "full" / "seed_000.keras"
+        with pytest.raises(OutputError) as caught:
+            save_model(model, path)
+    assert str(caught.value) == (
+        f"{path}: cannot be written (No space left on device); free some space, then rerun"
+    )

@@ -36,6 +36,7 @@ from tests.e2e import (
     mlflow_runs,
     output_hashes,
     run,
+    small_disk,
     stages_run,
 )
 
@@ -60,9 +61,11 @@ def set_param(repo: Path, section: str, key: str, value) -> None:
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-def dvc_failing(repo: Path, *args: str) -> subprocess.CompletedProcess:
+def dvc_failing(repo: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "dvc", *args]
-    return subprocess.run(command, cwd=repo, env=env(), capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        command, cwd=repo, env=env(**extra_env), capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture
@@ -369,3 +372,34 @@ def test_a_publish_interrupted_anywhere_then_rerun_leaves_every_run_complete(rep
     assert len({r.data.tags.get(REPORT_TAG) for r in reports}) == len(reports), (
         "one report run per report"
     )
+
+
+def test_a_store_a_full_disk_left_half_made_is_remade_once_space_is_freed(repo, tmp_path):
+    folder = tmp_path / "store"
+    uri = {"MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}"}
+    with small_disk(folder, "600k") as grow:  # room for part of MLflow's tables
+        result = dvc_failing(repo, "repro", "-f", "train@baseline", **uri)
+        said = result.stdout + result.stderr
+        assert result.returncode != 0
+        store_line = f"MLflow store {uri['MLFLOW_TRACKING_URI']}: cannot be opened"
+        assert f"{store_line} (database or disk is full)" in said, said
+        assert "Traceback" not in said
+        grow("50m")
+        said = dvc(repo, "repro", "-f", "train@baseline", **uri)
+        assert "left half-made by an earlier failure" in said, said
+        runs = [r.info.status for r in mlflow_runs(uri["MLFLOW_TRACKING_URI"])[1]]
+    assert set(runs) == {"FINISHED"} and len(runs) == SEEDS + 1
+
+
+def test_an_output_on_a_full_disk_fails_in_one_line_and_a_rerun_completes(repo):
+    hashes = output_hashes(repo)
+    with small_disk(repo / "data" / "raw", "4k") as grow:  # circles.csv takes more
+        result = dvc_failing(repo, "repro", "-f", "generate")
+        said = result.stdout + result.stderr
+        assert result.returncode != 0
+        line = "bnlab generate: error: data/raw/circles.csv: cannot be written "
+        assert line + "(No space left on device); free some space, then rerun" in said, said
+        assert "Traceback" not in said
+        grow("1m")
+        dvc(repo, "repro")
+        assert output_hashes(repo) == hashes

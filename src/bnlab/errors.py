@@ -13,6 +13,10 @@ class DataError(BnlabError):
     """A data file is missing, truncated or malformed."""
 
 
+class OutputError(BnlabError):
+    """An output cannot be written: a full disk, a read-only folder."""
+
+
 class Terminated(BaseException):
     """The process got SIGTERM; raised so that open MLflow runs end KILLED."""
 

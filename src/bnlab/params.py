@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bnlab.errors import ParamsError
+from bnlab.files import write_text
 
 # Each variant of the study is a BatchNormalization placement; the model
 # builder turns the placement into layers (see bnlab.model.plan).
@@ -305,7 +306,7 @@ def training_stage(name: str, extension: bool = False) -> str:
 def write_config(config: VariantConfig | NetworkConfig, path: Path) -> None:
     # Without the fields left at their defaults, a study variant's file keeps
     # the bytes it had before extensions existed, and its training its cache.
-    path.write_text(config.model_dump_json(indent=2, exclude_defaults=True) + "\n")
+    write_text(path, config.model_dump_json(indent=2, exclude_defaults=True) + "\n")
 
 
 def write_configs(configs: list[VariantConfig] | list[NetworkConfig], out_dir: str | Path) -> None:

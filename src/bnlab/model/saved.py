@@ -9,6 +9,8 @@ from pathlib import Path
 
 import keras
 
+from bnlab.files import writing
+
 # Keras writes into a .keras file the wall-clock time (metadata.json, and the
 # date of the weights' zip entry) and Python object ids (config.json's
 # shared_object_id), so saving the same model twice gives other bytes, and DVC
@@ -22,17 +24,18 @@ def model_path(models_dir: str | Path, seed: int) -> Path:
 
 def save_model(model: keras.Model, path: Path) -> None:
     """``model.save(path)``, byte for byte the same for the same model."""
-    model.save(path)
-    with zipfile.ZipFile(path) as archive:
-        entries = [(info, archive.read(info)) for info in archive.infolist()]
-    with zipfile.ZipFile(path, "w") as archive:
-        for info, data in entries:
-            if info.filename == "metadata.json":
-                data = _pinned_metadata(data)
-            elif info.filename == "config.json":
-                data = _renumbered_shared_objects(data)
-            info.date_time = SAVED_AT
-            archive.writestr(info, data)
+    with writing(path):
+        model.save(path)
+        with zipfile.ZipFile(path) as archive:
+            entries = [(info, archive.read(info)) for info in archive.infolist()]
+        with zipfile.ZipFile(path, "w") as archive:
+            for info, data in entries:
+                if info.filename == "metadata.json":
+                    data = _pinned_metadata(data)
+                elif info.filename == "config.json":
+                    data = _renumbered_shared_objects(data)
+                info.date_time = SAVED_AT
+                archive.writestr(info, data)
 
 
 def _pinned_metadata(data: bytes) -> bytes:

@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from bnlab.analysis import THRESHOLD, VariantSummary
+from bnlab.files import writing
 from bnlab.files.boundary import Boundary
 from bnlab.files.dataset import Dataset
 from bnlab.files.history import History
@@ -19,7 +20,8 @@ DPI = 100
 
 
 def save(figure: Figure, path: Path) -> None:
-    figure.savefig(path, dpi=DPI)
+    with writing(path):
+        figure.savefig(path, dpi=DPI)
 
 
 CLASS_NAMES = {0: "class 0 (outer circle)", 1: "class 1 (inner circle)"}

@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 
 from bnlab.analysis import summarize
-from bnlab.files import variant_file, write_json
+from bnlab.files import variant_file, write_json, write_text
 from bnlab.files.history import read_history
 from bnlab.files.scores import read_scores
 from bnlab.params import load_params
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     for s in found:
         figures.save(figures.sweep_figure(s.variant, s.points), drawn / sweep(s.variant))
         paths[s.variant] = f"{EXTENSIONS}/{sweep(s.variant)}"
-    (out_dir / f"{EXTENSIONS}.md").write_text(report.markdown(results, found, paths))
+    write_text(out_dir / f"{EXTENSIONS}.md", report.markdown(results, found, paths))
     write_json(out_dir / f"{EXTENSIONS}.json", report.numbers(results, found))
     for r in results:
         print(f"compare {r.name}: {report.sentence(r)}", flush=True)

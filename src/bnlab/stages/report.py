@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from bnlab.analysis import against_baseline, report_numbers, summarize
-from bnlab.files import variant_file, write_json
+from bnlab.files import variant_file, write_json, write_text
 from bnlab.files.boundary import read_boundary
 from bnlab.files.dataset import read_csv
 from bnlab.files.history import read_history
@@ -59,6 +59,6 @@ def main(argv: list[str] | None = None) -> None:
     text = markdown(summaries, compared, verdicts)
     numbers = report_numbers(summaries, compared)
     numbers["claims"] = {v.claim.key: v.supported for v in verdicts}
-    (out_dir / SUMMARY).write_text(text)
+    write_text(out_dir / SUMMARY, text)
     write_json(out_dir / NUMBERS, numbers)
     print(f"report: {out_dir / SUMMARY}, 2 figures", flush=True)

@@ -23,6 +23,7 @@ from pathlib import Path
 from bnlab.errors import BnlabError
 
 STORE_FILE = "mlflow.db"
+STORE_NOTICE = "MLflow store "  # how a line about the store starts
 ARTIFACTS_DIR = "mlartifacts"
 CHECK_TIMEOUT = 5  # s for the tracking server to answer the check
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -40,7 +41,16 @@ class StoreError(BnlabError):
     """The MLflow store cannot be used."""
 
     def __init__(self, uri: str, problem: str, remedy: str):
-        super().__init__(f"MLflow store {without_credentials(uri)}: {problem}; {remedy}")
+        super().__init__(f"{STORE_NOTICE}{without_credentials(uri)}: {problem}; {remedy}")
+
+
+def store_remedy(cause: str) -> str:
+    """What to do about a store that failed with ``cause`` (SQLite's words)."""
+    if "disk is full" in cause or "No space left" in cause:
+        return "free some space, then rerun the stage"
+    if "locked" in cause:
+        return "another process holds it: wait for it, then rerun the stage"
+    return "fix that, then rerun the stage"
 
 
 def without_credentials(url: str) -> str:

@@ -13,15 +13,19 @@ mid-run, a SIGKILL) is ended KILLED by the next process that opens the store.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import socket
+import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import mlflow
+import sqlalchemy.exc
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
@@ -32,9 +36,12 @@ from bnlab.tracking.lineage import file_md5
 from bnlab.tracking.location import (
     ARTIFACTS_DIR,
     STORE_FILE,
+    STORE_NOTICE,
+    StoreError,
     check_store,
     give_up_early,
     repo_root,
+    store_remedy,
     tracking_uri,
     without_credentials,
 )
@@ -101,6 +108,68 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _open(uri: str) -> MlflowClient:
+    """A client of the store at ``uri``, which MLflow creates if it is new.
+
+    An SQLite store whose creation stopped partway (a full disk, a kill while
+    MLflow made its tables) fails to open for good ("table ... already
+    exists"). Holding no run, it is moved aside and made anew; holding runs, it
+    is left alone, and the one line says what to do.
+    """
+    try:
+        return MlflowClient(tracking_uri=uri)
+    except sqlalchemy.exc.OperationalError as exc:
+        cause = str(exc.orig)
+        if not uri.startswith("sqlite:") or "already exists" not in cause:
+            raise StoreError(uri, f"cannot be opened ({cause})", store_remedy(cause)) from None
+        path = Path(uri.removeprefix("sqlite:///"))
+    aside = _set_aside(uri, path, cause)
+    _forget_engines(uri)
+    print(
+        f"{STORE_NOTICE}{path}: left half-made by an earlier failure ({cause}); "
+        f"moved to {aside.name}, a new one is made",
+        file=sys.stderr,
+        flush=True,
+    )
+    return MlflowClient(tracking_uri=uri)
+
+
+def _forget_engines(uri: str) -> None:
+    """Close the connections MLflow keeps, per URI and process, to the store
+    just moved aside, so that the next client makes the new one."""
+    from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as Registry
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore as Tracking
+
+    for store in (Tracking, Registry):
+        engine = store._engine_map.pop(uri, None)
+        if engine is not None:
+            engine.dispose()
+
+
+def _set_aside(uri: str, path: Path, cause: str) -> Path:
+    """Rename the half-made store at ``path`` (and its journal), unless it holds runs."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        try:
+            runs = db.execute("select count(*) from runs").fetchone()[0]
+        except sqlite3.Error:  # no runs table yet
+            runs = 0
+    if runs:
+        raise StoreError(
+            uri,
+            f"does not open ({cause}) and holds {runs} runs",
+            f"back it up; if an older MLflow made it, run `mlflow db upgrade {uri}`, "
+            f"else move it aside (mv {path} {path}.broken) and rerun to start a new one",
+        )
+    aside = path.with_name(f"{path.name}.half-made-{int(time.time())}")
+    for old, new in (
+        (path, aside),
+        *((Path(f"{path}{end}"), Path(f"{aside}{end}")) for end in ("-journal", "-wal", "-shm")),
+    ):
+        if old.exists():
+            old.rename(new)
+    return aside
+
+
 class Tracker:
     """An MLflow client bound to this repository's store and one experiment."""
 
@@ -117,7 +186,7 @@ class Tracker:
         # queued experiments). MlflowClient creates the tables when it is
         # made, so one process at a time makes it and the experiment.
         with _store_lock(self.root, self.uri):
-            self.client = MlflowClient(tracking_uri=self.uri)
+            self.client = _open(self.uri)
             self.experiment_id = self._experiment_id(experiment)
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
 

@@ -48,7 +48,13 @@ from pathlib import Path
 
 from bnlab.errors import BnlabError, Terminated, describe
 from bnlab.runtime import interrupt
-from bnlab.tracking.location import StoreError, repo_root, tracking_uri
+from bnlab.tracking.location import (
+    STORE_NOTICE,
+    StoreError,
+    repo_root,
+    store_remedy,
+    tracking_uri,
+)
 
 WORKER_TIMEOUT = 600  # s to finish logging once training is over
 STOP_GRACE = 10  # s for a worker told to stop to end its runs, before SIGTERM, then SIGKILL
@@ -185,6 +191,9 @@ class TrainLog:
         if status != 0:
             reason = error[-1] if error else f"exit status {status}"
             raise BnlabError(f"MLflow logging failed: {reason}")
+        for line in error:  # what the worker did to the store for the user to know
+            if line.startswith(STORE_NOTICE):
+                print(line, file=sys.stderr, flush=True)
 
     def epoch(self, epoch: int, values: dict) -> None:
         """Buffer an epoch's per-seed values; send them in blocks of EPOCH_BLOCK.
@@ -358,9 +367,13 @@ def main() -> int:
 
 
 def _one_line(exc: Exception) -> str:
-    """The worker's failure in one line; a request the store did not answer says
-    which store and what to do."""
+    """The worker's failure in one line; a store that is full, or a request it
+    did not answer, says which store and what to do."""
     said = describe(exc).splitlines()[0]
+    if "disk is full" in said or "No space left" in said:
+        return str(
+            StoreError(tracking_uri(repo_root()), f"cannot be written ({said})", store_remedy(said))
+        )
     if "API request to" not in said:
         return said[:500]
     # A refused or timed-out request buries its cause in urllib3's retry message.
