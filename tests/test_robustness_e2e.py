@@ -403,3 +403,28 @@ def test_an_output_on_a_full_disk_fails_in_one_line_and_a_rerun_completes(repo):
         grow("1m")
         dvc(repo, "repro")
         assert output_hashes(repo) == hashes
+
+
+def test_a_store_locked_by_another_process_is_waited_for_and_the_training_kept(repo):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time\n"
+            "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "db.execute('begin immediate')  # the write lock: readers go on, writers wait\n"
+            "print('locked', flush=True)\n"
+            "time.sleep(float(sys.argv[2]))\n"
+            "db.execute('rollback')\n",
+            str(repo / "mlflow.db"),
+            "25",  # more than the 20 s MLflow has SQLite wait, less than bnlab's bound
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline() == "locked\n"
+    said = dvc(repo, "repro", "-f", "train@baseline")
+    holder.wait(timeout=60)
+    assert "locked by another process; waiting up to" in said, said
+    statuses = run_statuses(repo)
+    assert set(statuses) == {"FINISHED"}, statuses

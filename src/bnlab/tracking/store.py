@@ -48,6 +48,8 @@ from bnlab.tracking.location import (
 
 MAX_BATCH = 1000  # MLflow's limit on metrics per log_batch call
 SEARCH_PAGE = 5000  # runs per search_runs page (MLflow allows up to 50,000)
+BUSY_WAIT = 300  # s a store call waits for another process's lock on the store
+BUSY_POLL = 1  # s between its tries (SQLite itself waits 20 s in each)
 # On a variant's run: the md5 of the scores file its training wrote. Same
 # params and code give the same file, so it names what the run produced.
 SCORES_TAG = "bnlab.scores_md5"
@@ -108,6 +110,52 @@ def _alive(pid: int) -> bool:
     return True
 
 
+class _Patient:
+    """An MlflowClient whose calls wait for a store another process holds locked.
+
+    MLflow has SQLite wait 20 s for another process's write lock (a long
+    transaction, a backup, a second study logging); then the call fails, and
+    a stage would lose its training to a moment's contention. Here a call that met a lock is retried for up to BUSY_WAIT
+    seconds, saying once what it waits for. A call that failed so wrote nothing
+    (its transaction rolled back), so repeating it is safe.
+    """
+
+    def __init__(self, client: MlflowClient, where: str):
+        self._client, self._where = client, where
+
+    def __getattr__(self, name: str):
+        method = getattr(self._client, name)
+        if not callable(method):
+            return method
+
+        def patiently(*args, **kwargs):
+            waited_until = None
+            while True:
+                try:
+                    return method(*args, **kwargs)
+                except (MlflowException, sqlalchemy.exc.OperationalError) as exc:
+                    if "database is locked" not in str(exc):
+                        raise
+                    now = time.monotonic()
+                    if waited_until is None:
+                        waited_until = now + BUSY_WAIT
+                        print(
+                            f"{STORE_NOTICE}{self._where}: locked by another process; "
+                            f"waiting up to {BUSY_WAIT} s",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                    elif now > waited_until:
+                        raise StoreError(
+                            self._where,
+                            f"stayed locked by another process for {BUSY_WAIT} s",
+                            store_remedy("locked"),
+                        ) from None
+                    time.sleep(BUSY_POLL)
+
+        return patiently
+
+
 def _open(uri: str) -> MlflowClient:
     """A client of the store at ``uri``, which MLflow creates if it is new.
 
@@ -117,7 +165,7 @@ def _open(uri: str) -> MlflowClient:
     is left alone, and the one line says what to do.
     """
     try:
-        return MlflowClient(tracking_uri=uri)
+        return _Patient(MlflowClient(tracking_uri=uri), without_credentials(uri))
     except sqlalchemy.exc.OperationalError as exc:
         cause = str(exc.orig)
         if not uri.startswith("sqlite:") or "already exists" not in cause:
@@ -131,7 +179,7 @@ def _open(uri: str) -> MlflowClient:
         file=sys.stderr,
         flush=True,
     )
-    return MlflowClient(tracking_uri=uri)
+    return _Patient(MlflowClient(tracking_uri=uri), without_credentials(uri))
 
 
 def _forget_engines(uri: str) -> None:
