@@ -1,9 +1,9 @@
-"""The commands the README shows, for the tests that run them.
+"""The commands the README and docs/ show, for the tests that run them.
 
-A command is a line of a ```sh block in README.md, without its trailing
-comment. Tests fetch the ones they run with :func:`command`, so a test runs
-what the README says, and tests/test_readme.py fails when the README shows a
-command that no test fetches.
+A command is a line of a ```sh block in README.md or a page of docs/,
+without its trailing comment. Tests fetch the ones they run with
+:func:`command`, so a test runs what the pages say, and tests/test_readme.py
+fails when a page shows a command that no test fetches.
 """
 
 from __future__ import annotations
@@ -11,13 +11,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 def commands(text: str | None = None) -> list[str]:
-    """Every command in the README's sh blocks, in order, each once."""
-    text = README.read_text(encoding="utf-8") if text is None else text
+    """Every command in the sh blocks of the README and docs/ (or of ``text``),
+    in order, each once."""
+    if text is None:
+        text = "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
     found: list[str] = []
     for block in BLOCK.findall(text):
         for line in block.replace("\\\n", " ").splitlines():  # join continued lines

@@ -28,8 +28,9 @@ def test_bad_param_is_one_line_and_exit_1(tmp_path, tiny_params_dict):
     result = _run(["configure", "--out-dir", "configs"], tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "bnlab configure: error: params.yaml: bn.momentum = 1.5: "
-        "Input should be less than or equal to 1"
+        "bnlab configure: error: params.yaml: bn.momentum = 1.5: must be at least 0 and "
+        "below 1 (at 1 the moving mean and variance never update, and inference uses their "
+        "initial values)"
     ]
     assert not (tmp_path / "configs").exists(), "nothing is written before params are valid"
 

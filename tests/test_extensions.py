@@ -183,7 +183,10 @@ def test_bn_changes_to_the_baseline_are_refused(params):
 @pytest.mark.parametrize(
     ("extension", "said"),
     [
-        ({"Bad-Name": {"variant": "bn_after"}}, "extensions.Bad-Name: String should match"),
+        (
+            {"Bad-Name": {"variant": "bn_after"}},
+            "extensions.Bad-Name = 'Bad-Name': must be lower-case letters",
+        ),
         ({"x": {"variant": "bn_sideways"}}, "extensions.x.variant = 'bn_sideways'"),
         ({"x": {"variant": "bn_after", "bn": {"momentum": 2}}}, "extensions.x.bn.momentum = 2"),
         ({"x": {"variant": "bn_after", "bn": {"gamma": False}}}, "extensions.x.bn.gamma: unknown"),

@@ -10,6 +10,7 @@ targets keep it so.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -103,3 +104,32 @@ def test_make_clean_then_dvc_checkout_restores_every_output(clone, made):
 def stale_stages(clone: Path) -> set[str]:
     status = run(clone, "bash", "-c", "dvc status --json dvc.yaml")
     return set(json.loads(status))
+
+
+def table_rows(lines: list[str]) -> list[list[str]]:
+    """The cells of each Markdown table row (header and rule rows included)."""
+    return [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for line in lines
+        if line.startswith("|")
+    ]
+
+
+def test_the_readme_findings_are_this_runs_numbers(clone, made):
+    """Every number the README's findings show is in the run's own report, so
+    none can drift: the per-variant columns it keeps, and the claims' rows."""
+    summary = (clone / "reports" / "summary.md").read_text().splitlines()
+    text = readme.README.read_text()
+    findings = text.split("## Findings", 1)[1].split("\n## ", 1)[0].splitlines()
+    per_variant, claims = [], []
+    for row in table_rows(findings):
+        (per_variant if len(row) == 3 else claims).append(row)
+    reported = {row[0]: row for row in table_rows(summary) if len(row) == 7}
+    assert [r[0] for r in per_variant[2:]] == list(VARIANTS)
+    for variant, test_accuracy, epochs in per_variant[2:]:
+        assert (test_accuracy, epochs) == (reported[variant][1], reported[variant][3]), variant
+    summary_rows = table_rows(summary)
+    assert claims and all(row in summary_rows for row in claims)
+    assert len(claims) == len([r for r in summary_rows if len(r) == 3]), "every claim"
+    for figure in re.findall(r"!\[[^]]*\]\(([^)]+)\)", "\n".join(findings)):
+        assert (clone / figure).stat().st_size, figure

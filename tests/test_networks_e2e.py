@@ -104,6 +104,7 @@ def test_the_report_has_a_section_a_figure_and_curves_per_network(repo, made):
         found = numbers[network]
         assert set(found["claims"]) == {
             "bn_after_reaches_threshold_sooner",
+            "bn_after_raises_test_accuracy",
             "placement_changes_final_accuracy",
         }
         scores = repo / "networks" / "results" / "scores" / f"{network}_bn_after.csv"

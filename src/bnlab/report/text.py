@@ -9,7 +9,7 @@ from bnlab.analysis import THRESHOLD, Comparison, VariantSummary
 from bnlab.report import BOUNDARIES, EPOCHS, FIGURES_DIR
 from bnlab.report.claims import ALPHA, Verdict, epochs_text, plain, signed
 
-# The tutorial's single runs (shared/seed/batchnorm-tutorial.txt): train, test accuracy.
+# The tutorial's single runs, as Brownlee (2019) reports them: train, test accuracy.
 TUTORIAL = {"baseline": (0.838, 0.846), "bn_after": (0.846, 0.848), "bn_before": (0.826, 0.830)}
 
 

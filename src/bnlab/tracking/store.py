@@ -115,9 +115,10 @@ class _Patient:
 
     MLflow has SQLite wait 20 s for another process's write lock (a long
     transaction, a backup, a second study logging); then the call fails, and
-    a stage would lose its training to a moment's contention. Here a call that met a lock is retried for up to BUSY_WAIT
-    seconds, saying once what it waits for. A call that failed so wrote nothing
-    (its transaction rolled back), so repeating it is safe.
+    a stage would lose its training to a moment's contention. Here a call
+    that met a lock is retried for up to BUSY_WAIT seconds, saying once what
+    it waits for. A call that failed so wrote nothing (its transaction rolled
+    back), so repeating it is safe.
     """
 
     def __init__(self, client: MlflowClient, where: str):
