@@ -92,18 +92,8 @@ def test_make_clean_then_dvc_checkout_restores_every_output(clone, made):
     assert set(changed.values()) == {"deleted"}, status.stdout
     activate = readme.command("source .venv/bin/activate")
     run(clone, "bash", "-c", f"{activate} && {readme.command('dvc checkout')}")
-    # All but publish's record, which DVC does not cache: the next repro
-    # publishes again, finding everything already in the store.
-    assert stale_stages(clone) == {"publish"}
-    assert stages_run(run(clone, "bash", "-c", "dvc repro")) == {"publish"}
-    assert len(registered_versions(clone)) == len(VARIANTS), "nothing registered twice"
     assert "Data and pipelines are up to date" in run(clone, "bash", "-c", "dvc status dvc.yaml")
     assert git_status(clone) == ""
-
-
-def stale_stages(clone: Path) -> set[str]:
-    status = run(clone, "bash", "-c", "dvc status --json dvc.yaml")
-    return set(json.loads(status))
 
 
 def table_rows(lines: list[str]) -> list[list[str]]:
@@ -120,10 +110,10 @@ def test_the_readme_findings_are_this_runs_numbers(clone, made):
     none can drift: the per-variant columns it keeps, and the claims' rows."""
     summary = (clone / "reports" / "summary.md").read_text().splitlines()
     text = readme.README.read_text()
-    findings = text.split("## Findings", 1)[1].split("\n## ", 1)[0].splitlines()
-    per_variant, claims = [], []
-    for row in table_rows(findings):
-        (per_variant if len(row) == 3 else claims).append(row)
+    findings = text.split("## Findings", 1)[1].split("\n## ", 1)[0]
+    per_variant, claims = (
+        table_rows(block.splitlines()) for block in re.findall(r"(?m)(?:^\|.*\n)+", findings)
+    )
     reported = {row[0]: row for row in table_rows(summary) if len(row) == 7}
     assert [r[0] for r in per_variant[2:]] == list(VARIANTS)
     for variant, test_accuracy, epochs in per_variant[2:]:

@@ -406,25 +406,45 @@ def test_an_output_on_a_full_disk_fails_in_one_line_and_a_rerun_completes(repo):
 
 
 def test_a_store_locked_by_another_process_is_waited_for_and_the_training_kept(repo):
+    # Another process takes the store's write lock (readers go on, writers wait)
+    # and keeps it past the 20 s MLflow has SQLite wait, until the stage says
+    # that it waits.
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sqlite3, sys, time\n"
+            "import sqlite3, sys\n"
             "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-            "db.execute('begin immediate')  # the write lock: readers go on, writers wait\n"
+            "db.execute('begin immediate')\n"
             "print('locked', flush=True)\n"
-            "time.sleep(float(sys.argv[2]))\n"
+            "sys.stdin.readline()\n"
             "db.execute('rollback')\n",
             str(repo / "mlflow.db"),
-            "25",  # more than the 20 s MLflow has SQLite wait, less than bnlab's bound
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert holder.stdout.readline() == "locked\n"
-    said = dvc(repo, "repro", "-f", "train@baseline")
-    holder.wait(timeout=60)
-    assert "locked by another process; waiting up to" in said, said
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dvc", "repro", "-f", "train@baseline"],
+        cwd=repo,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    said = []
+    try:
+        for line in process.stdout:
+            said.append(line)
+            if "locked by another process; waiting up to 300 s" in line:
+                holder.communicate("release\n", timeout=10)
+        process.wait(timeout=60)
+    finally:
+        holder.kill()  # a holder never released must not outlive the test
+        holder.wait()
+    assert holder.returncode == 0, "the stage waited, and said so:\n" + "".join(said)
+    assert process.returncode == 0, "".join(said)
     statuses = run_statuses(repo)
     assert set(statuses) == {"FINISHED"}, statuses

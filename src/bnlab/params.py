@@ -71,7 +71,7 @@ BOUND_MEANING = {
 # (1 GB, minutes): each is far beyond the tutorial's.
 MAX_SAMPLES = 1_000_000
 MAX_UNITS = 4096
-MAX_EPOCHS = 10_000
+MAX_EPOCHS = 100_000
 EXTENSIONS_PIPELINE = "extensions/dvc.yaml"  # their stages; dvc.yaml holds the study's
 NETWORKS_PIPELINE = "networks/dvc.yaml"  # the CNN's and LSTM's data and training
 

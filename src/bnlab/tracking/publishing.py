@@ -218,7 +218,8 @@ def publish_report(
 def write_record(path: Path, experiment: str, runs: dict[str, str], **extra: object) -> None:
     """What a publish stage put into the store: the experiment, and each run it
     completed by the md5 of the scores its training wrote. Written last, as the
-    stage's one output: a clone that never published here has none, nor has a
-    publish that was interrupted, so ``dvc repro`` runs publish again there. No
-    run id or store address: the same params give the same bytes on any machine."""
+    stage's one output: a fresh clone has none (until it pulls the record with
+    the outputs, from a team's remote whose store has them), nor has a publish
+    that was interrupted, so ``dvc repro`` runs publish there. No run id or
+    store address: the same params give the same bytes on any machine."""
     write_json(path, {"experiment": experiment, **extra, "runs": dict(sorted(runs.items()))})

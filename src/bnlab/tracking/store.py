@@ -18,7 +18,6 @@ import fcntl
 import os
 import socket
 import sqlite3
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -140,10 +139,10 @@ class _Patient:
                     now = time.monotonic()
                     if waited_until is None:
                         waited_until = now + BUSY_WAIT
+                        # On stdout: the train stage's worker shares the stage's.
                         print(
                             f"{STORE_NOTICE}{self._where}: locked by another process; "
                             f"waiting up to {BUSY_WAIT} s",
-                            file=sys.stderr,
                             flush=True,
                         )
                     elif now > waited_until:
@@ -177,7 +176,6 @@ def _open(uri: str) -> MlflowClient:
     print(
         f"{STORE_NOTICE}{path}: left half-made by an earlier failure ({cause}); "
         f"moved to {aside.name}, a new one is made",
-        file=sys.stderr,
         flush=True,
     )
     return _Patient(MlflowClient(tracking_uri=uri), without_credentials(uri))

@@ -48,13 +48,7 @@ from pathlib import Path
 
 from bnlab.errors import BnlabError, Terminated, describe
 from bnlab.runtime import interrupt
-from bnlab.tracking.location import (
-    STORE_NOTICE,
-    StoreError,
-    repo_root,
-    store_remedy,
-    tracking_uri,
-)
+from bnlab.tracking.location import StoreError, repo_root, store_remedy, tracking_uri
 
 WORKER_TIMEOUT = 600  # s to finish logging once training is over
 STOP_GRACE = 10  # s for a worker told to stop to end its runs, before SIGTERM, then SIGKILL
@@ -191,9 +185,6 @@ class TrainLog:
         if status != 0:
             reason = error[-1] if error else f"exit status {status}"
             raise BnlabError(f"MLflow logging failed: {reason}")
-        for line in error:  # what the worker did to the store for the user to know
-            if line.startswith(STORE_NOTICE):
-                print(line, file=sys.stderr, flush=True)
 
     def epoch(self, epoch: int, values: dict) -> None:
         """Buffer an epoch's per-seed values; send them in blocks of EPOCH_BLOCK.
