@@ -312,7 +312,7 @@ def test_a_publish_interrupted_anywhere_then_rerun_leaves_every_run_complete(rep
     # so that the next variant's steps are cut at one point after another: by
     # SIGTERM, which waits for the step under way, or SIGKILL, which does not.
     for delay, kill in zip(
-        (0.0, 0.15, 0.3, 0.5), [signal.SIGKILL, signal.SIGTERM] * 2, strict=True
+        (0.0, 0.2, 0.4), (signal.SIGKILL, signal.SIGTERM, signal.SIGKILL), strict=True
     ):
         process = subprocess.Popen(
             PUBLISH,
