@@ -51,6 +51,7 @@ def mlflow_client(repo: Path) -> MlflowClient:
     return MlflowClient(tracking_uri=store(repo))
 
 
+DVC = [sys.executable, "-m", "dvc"]
 # dvc.yaml's publish command, run by hand to interrupt the process itself.
 PUBLISH = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]["publish"]["cmd"].split()
 
@@ -62,10 +63,32 @@ def set_param(repo: Path, section: str, key: str, value) -> None:
 
 
 def dvc_failing(repo: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "dvc", *args]
     return subprocess.run(
-        command, cwd=repo, env=env(**extra_env), capture_output=True, text=True, timeout=600
+        [*DVC, *args], cwd=repo, env=env(**extra_env), capture_output=True, text=True, timeout=600
     )
+
+
+def started(repo: Path, command: list[str], **options) -> subprocess.Popen:
+    """``command`` running in ``repo``, its output (stderr in stdout) to read as it comes."""
+    return subprocess.Popen(
+        command,
+        cwd=repo,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **options,
+    )
+
+
+def read_until(process: subprocess.Popen, start: str) -> list[str]:
+    """The lines ``process`` printed up to the first that begins with ``start``."""
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if line.startswith(start):
+            break
+    return seen
 
 
 @pytest.fixture
@@ -123,20 +146,8 @@ def test_interrupted_training_ends_killed_and_next_repro_matches(repo):
     hashes = output_hashes(repo)
     # Several seconds of training (room to interrupt) that a signal must stop.
     set_param(repo, "train", "epochs", 3000)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dvc", "repro", "train@bn_before"],
-        cwd=repo,
-        env=env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if line.startswith(f"train bn_before: {SEEDS} seeds x 3000 epochs"):
-            break
+    process = started(repo, [*DVC, "repro", "train@bn_before"], start_new_session=True)
+    seen = read_until(process, f"train bn_before: {SEEDS} seeds x 3000 epochs")
     time.sleep(1.5)
     # Ctrl-C in a terminal signals the whole foreground process group.
     os.killpg(process.pid, signal.SIGINT)
@@ -176,18 +187,8 @@ def run_statuses(repo: Path) -> dict[str, int]:
 def test_a_stage_killed_while_its_worker_opens_1000_runs_leaves_none_running(repo):
     hashes = output_hashes(repo)
     set_param(repo, "train", "seeds", 1000)  # the most allowed: a thousand child runs to open
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dvc", "repro", "train@bn_before"],
-        cwd=repo,
-        env=env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    for line in process.stdout:
-        if line.startswith("train bn_before: 1000 seeds"):
-            break
+    process = started(repo, [*DVC, "repro", "train@bn_before"], start_new_session=True)
+    read_until(process, "train bn_before: 1000 seeds")
     before = sum(run_statuses(repo).values())
     while sum(run_statuses(repo).values()) < before + 20:  # the worker is opening runs
         time.sleep(0.05)
@@ -210,20 +211,8 @@ def test_a_stage_killed_while_its_worker_opens_1000_runs_leaves_none_running(rep
 
 def test_a_worker_stopped_by_a_signal_stops_its_stage_with_one_line(repo):
     set_param(repo, "train", "epochs", 3000)  # long enough to stop the worker mid-training
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dvc", "repro", "train@bn_after"],
-        cwd=repo,
-        env=env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if line.startswith(f"train bn_after: {SEEDS} seeds x 3000 epochs"):
-            break
+    process = started(repo, [*DVC, "repro", "train@bn_after"], start_new_session=True)
+    seen = read_until(process, f"train bn_after: {SEEDS} seeds x 3000 epochs")
     while run_statuses(repo).get("RUNNING", 0) < SEEDS + 1:  # the worker has opened them
         time.sleep(0.05)
     [worker] = processes_in(repo, "bnlab.tracking.train_log")
@@ -314,14 +303,7 @@ def test_a_publish_interrupted_anywhere_then_rerun_leaves_every_run_complete(rep
     for delay, kill in zip(
         (0.0, 0.2, 0.4), (signal.SIGKILL, signal.SIGTERM, signal.SIGKILL), strict=True
     ):
-        process = subprocess.Popen(
-            PUBLISH,
-            cwd=repo,
-            env=env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = started(repo, PUBLISH)
         said = [process.stdout.readline()]
         time.sleep(delay)
         process.send_signal(kill)
@@ -427,14 +409,7 @@ def test_a_store_locked_by_another_process_is_waited_for_and_the_training_kept(r
         text=True,
     )
     assert holder.stdout.readline() == "locked\n"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dvc", "repro", "-f", "train@baseline"],
-        cwd=repo,
-        env=env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = started(repo, [*DVC, "repro", "-f", "train@baseline"])
     said = []
     try:
         for line in process.stdout:

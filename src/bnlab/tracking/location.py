@@ -44,9 +44,14 @@ class StoreError(BnlabError):
         super().__init__(f"{STORE_NOTICE}{without_credentials(uri)}: {problem}; {remedy}")
 
 
+def disk_full(cause: str) -> bool:
+    """Whether a store failed with ``cause`` (SQLite's or the OS's words) for want of space."""
+    return "disk is full" in cause or "No space left" in cause
+
+
 def store_remedy(cause: str) -> str:
     """What to do about a store that failed with ``cause`` (SQLite's words)."""
-    if "disk is full" in cause or "No space left" in cause:
+    if disk_full(cause):
         return "free some space, then rerun the stage"
     if "locked" in cause:
         return "another process holds it: wait for it, then rerun the stage"

@@ -48,7 +48,13 @@ from pathlib import Path
 
 from bnlab.errors import BnlabError, Terminated, describe
 from bnlab.runtime import interrupt
-from bnlab.tracking.location import StoreError, repo_root, store_remedy, tracking_uri
+from bnlab.tracking.location import (
+    StoreError,
+    disk_full,
+    repo_root,
+    store_remedy,
+    tracking_uri,
+)
 
 WORKER_TIMEOUT = 600  # s to finish logging once training is over
 STOP_GRACE = 10  # s for a worker told to stop to end its runs, before SIGTERM, then SIGKILL
@@ -361,7 +367,7 @@ def _one_line(exc: Exception) -> str:
     """The worker's failure in one line; a store that is full, or a request it
     did not answer, says which store and what to do."""
     said = describe(exc).splitlines()[0]
-    if "disk is full" in said or "No space left" in said:
+    if disk_full(said):
         return str(
             StoreError(tracking_uri(repo_root()), f"cannot be written ({said})", store_remedy(said))
         )
