@@ -66,12 +66,12 @@ serve: venv
 		--host 127.0.0.1 --port $(SERVE_PORT)
 
 lint: venv
-	ruff check src tests
-	ruff format --check src tests
+	ruff check src tests scripts
+	ruff format --check src tests scripts
 
 format: venv
-	ruff format src tests
-	ruff check --fix src tests
+	ruff format src tests scripts
+	ruff check --fix src tests scripts
 
 clean:
 	rm -rf data/raw data/prepared data/digits configs models results metrics figures reports
