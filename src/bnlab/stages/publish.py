@@ -30,6 +30,7 @@ from bnlab.files.dataset import read_csv
 from bnlab.model.plan import describe_plan
 from bnlab.params import VariantConfig, load_params, load_variant_config, training_stage
 from bnlab.report import DATASET, FIGURES_DIR, NUMBERS, OVERLAY, SUMMARY, learning_curves
+from bnlab.tracking.location import runs_page
 from bnlab.tracking.publishing import Trained, publish_models, publish_report, write_record
 from bnlab.tracking.store import Tracker
 
@@ -88,5 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     published = publish_models(tracker, name, REGISTERED, trained, example)
     files = [report / SUMMARY, report / NUMBERS, *sorted((report / FIGURES_DIR).glob("*.png"))]
     run_id = publish_report(tracker, "report", "report", files)
-    print(f"publish: report run {run_id}", flush=True)
+    print(
+        f"publish: report run {run_id}; the runs: {runs_page(tracker.uri, tracker.experiment_id)}"
+    )
     write_record(args.record, name, published, registered_models=[name])

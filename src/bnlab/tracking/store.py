@@ -34,6 +34,7 @@ from bnlab.runtime import interrupt
 from bnlab.tracking.lineage import file_md5
 from bnlab.tracking.location import (
     ARTIFACTS_DIR,
+    EXPERIMENT_KIND,
     STORE_FILE,
     STORE_NOTICE,
     StoreError,
@@ -279,14 +280,17 @@ class Tracker:
         parent = os.environ.get("MLFLOW_RUN_ID")
         if parent:  # under `mlflow run`: the experiment of its run, for ours to nest under
             return self.client.get_run(parent).info.experiment_id
+        key, kind = EXPERIMENT_KIND
         experiment = self.client.get_experiment_by_name(name)
         if experiment is not None:
+            if experiment.tags.get(key) != kind:  # made by an older bnlab, or by hand
+                self.client.set_experiment_tag(experiment.experiment_id, key, kind)
             return experiment.experiment_id
         artifacts = None
         if self.uri.startswith("sqlite:"):
             artifacts = (self.root / ARTIFACTS_DIR).as_uri()
         try:
-            return self.client.create_experiment(name, artifact_location=artifacts)
+            return self.client.create_experiment(name, artifacts, tags={key: kind})
         except MlflowException:  # created meanwhile by a process not using the lock
             return self.client.get_experiment_by_name(name).experiment_id
 
