@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from mlflow import MlflowClient
 
+from bnlab.tracking.location import UI_ADDRESS
 from tests.e2e import EPOCHS, VARIANTS, mlflow_runs
 from tests.ui import mlflow_ui
 
@@ -26,6 +28,23 @@ def _parents(store: str) -> tuple[str, dict[str, str]]:
         r.info.run_name: r.info.run_id for r in runs if "mlflow.parentRunId" not in r.data.tags
     }
     return experiment_id, parents
+
+
+def test_the_page_publish_names_opens_on_the_training_runs(ui, study, tmp_path):
+    page, base, store, _ = ui
+    experiment_id, _ = _parents(store)
+    experiment = MlflowClient(tracking_uri=store).get_experiment(experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    # The address publish printed, on this test's port instead of `make ui`'s.
+    printed = re.findall(r"the runs: (http://\S+)", study.output)
+    assert printed == [
+        f"{UI_ADDRESS}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
+    ]
+    page.goto(printed[0].replace(UI_ADDRESS, base))
+    page.get_by_role("link", name="bn_after", exact=True).first.wait_for(timeout=60_000)
+    assert "/runs" in page.url and "workflowType=machine_learning" in page.url, page.url
+    assert page.get_by_role("heading", name="Overview").count() == 0, "not the GenAI overview"
+    page.screenshot(path=tmp_path / "landing.png")
 
 
 def test_runs_table_lists_the_three_variant_runs(ui, tmp_path):

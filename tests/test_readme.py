@@ -13,7 +13,8 @@ from tests import readme
 TESTS = Path(__file__).parent
 ROOT = readme.ROOT
 CI_RUN = TESTS.parent / ".ci" / "run"
-FETCH = re.compile(r"""readme\.command\(\s*(?:"([^"]+)"|'([^']+)')""")
+# readme.command, or a team test's stack.command (the same, placeholders filled).
+FETCH = re.compile(r"""(?:readme|stack)\.command\(\s*(?:"([^"]+)"|'([^']+)')""")
 
 
 def fetched_by_tests() -> set[str]:

@@ -237,7 +237,9 @@ def test_four_queued_experiments_in_parallel_on_a_new_store(repo):
     (repo / "mlflow.db").unlink()
     shutil.rmtree(repo / "mlartifacts")
     momenta = ("0.0", "0.5", "0.9", "0.99")
-    queued = run(repo, "bash", "-c", readme.command("dvc exp run --queue"))
+    queued = run(
+        repo, "bash", "-c", readme.command("dvc exp run --queue -S bn.momentum=0.0,0.5,0.9,0.99")
+    )
     names = re.findall(r"Queued experiment '([^']+)'", queued)
     assert len(names) == 4
     started = time.monotonic()
