@@ -48,8 +48,10 @@ extensions: venv
 networks: venv
 	dvc repro networks/dvc.yaml
 
+# Two workers, a test file each at a time: the end-to-end tests wait on
+# subprocesses and servers as much as they compute.
 test: venv
-	python -m pytest --durations=15
+	python -m pytest -n 2 --dist loadfile --durations=15
 
 test-fast: venv
 	python -m pytest -m "not slow" --durations=5

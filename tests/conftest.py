@@ -3,7 +3,8 @@ study per test run that the end-to-end tests read or copy."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,18 @@ from tests import readme
 from tests.e2e import copy_repo, dvc, import_log, make_repo, probed, run, shrink, study_params
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _environment() -> Iterator[None]:
+    """Each test leaves the environment as it found it. MLflow's in-process
+    calls (set_tracking_uri, set_experiment) export variables that every later
+    subprocess would inherit: a later `dvc repro`, or the shared study if a
+    later test builds it, would log into another test's store."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture
