@@ -500,6 +500,9 @@ def add_user(folder: Path, name: str, read_only: bool) -> Path:
 
 
 def start(folder: Path, port: int, host: str) -> None:
+    if host in ("0.0.0.0", "::", ""):
+        # It goes into the credentials' URIs and MLflow's allowed hosts.
+        fail(f"--host {host!r}: give the address teammates reach this machine at, not a wildcard")
     folder.mkdir(parents=True, exist_ok=True)
     folder = folder.resolve()
     folder.chmod(0o755)  # the postgres user enters it; the secrets inside are 600

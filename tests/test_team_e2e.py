@@ -179,6 +179,26 @@ def machine_a(stack, networks_study, tmp_path_factory) -> Path:
     return repo
 
 
+def test_a_wildcard_address_or_a_second_start_is_refused_in_one_line(stack, study):
+    start = stack.command("scripts/tracking-server.sh start")
+    for command, said in (
+        (
+            start.replace(f"--host {HOST}", "--host 0.0.0.0"),
+            "tracking-server: --host '0.0.0.0': give the address teammates reach this machine "
+            "at, not a wildcard\n",
+        ),
+        (
+            start,
+            "tracking-server: already running; stop it first: "
+            f"scripts/tracking-server.sh stop {stack.folder}\n",
+        ),
+    ):
+        result = subprocess.run(
+            ["bash", "-c", command], cwd=study.repo, env=env(), capture_output=True, text=True
+        )
+        assert (result.returncode, result.stderr) == (1, said)
+
+
 def test_the_servers_listen_where_told_and_ask_who_you_are(stack):
     for name in ("team.env", "secrets.env"):
         assert (stack.folder / name).stat().st_mode & 0o777 == 0o600
