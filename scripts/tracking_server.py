@@ -87,6 +87,11 @@ def new_secret() -> str:
     return secrets.token_urlsafe(SECRET_BYTES)
 
 
+def new_access_key() -> str:
+    """An S3 access key id, in the usual form: AK and 20 upper-case hex digits."""
+    return "AK" + secrets.token_hex(10).upper()
+
+
 def server_secrets(folder: Path) -> dict[str, str]:
     """DIR/secrets.env, made on the first start."""
     path = folder / "secrets.env"
@@ -99,7 +104,7 @@ def server_secrets(folder: Path) -> dict[str, str]:
                     "DATABASE_PASSWORD": new_secret(),  # the bnlab role's
                     "MLFLOW_AUTH_ADMIN_PASSWORD": new_secret(),
                     "MLFLOW_FLASK_SERVER_SECRET_KEY": new_secret(),
-                    "SERVER_ACCESS_KEY": "AK" + secrets.token_hex(10).upper(),
+                    "SERVER_ACCESS_KEY": new_access_key(),
                     "SERVER_SECRET_KEY": new_secret(),
                 }
             ),
@@ -183,7 +188,9 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def postgres_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: p.parts)
+    # The newest major version: /usr/lib/postgresql/<major>/bin.
+    found = Path("/usr/lib/postgresql").glob("*/bin/initdb")
+    found = sorted(found, key=lambda initdb: int(initdb.parents[1].name))
     if not found:
         fail("PostgreSQL is not installed: apt-get install postgresql")
     return found[-1].parent
@@ -477,7 +484,7 @@ def add_user(folder: Path, name: str, read_only: bool) -> Path:
     if not read_only:
         with contextlib.suppress(MlflowException):  # already a member
             client.assign_role(name, writers_role(client))
-    access, secret = "AK" + secrets.token_hex(10).upper(), new_secret()
+    access, secret = new_access_key(), new_secret()
     add_identity(folder, identity(name, access, secret, bucket_actions(read_only)))
     path = folder / f"{name}.env"
     private(

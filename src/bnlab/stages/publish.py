@@ -89,7 +89,6 @@ def main(argv: list[str] | None = None) -> None:
     published = publish_models(tracker, name, REGISTERED, trained, example)
     files = [report / SUMMARY, report / NUMBERS, *sorted((report / FIGURES_DIR).glob("*.png"))]
     run_id = publish_report(tracker, "report", "report", files)
-    print(
-        f"publish: report run {run_id}; the runs: {runs_page(tracker.uri, tracker.experiment_id)}"
-    )
+    page = runs_page(tracker.uri, tracker.experiment_id)
+    print(f"publish: report run {run_id}; the runs: {page}", flush=True)
     write_record(args.record, name, published, registered_models=[name])

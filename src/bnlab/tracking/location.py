@@ -27,8 +27,8 @@ from bnlab.errors import BnlabError
 STORE_FILE = "mlflow.db"
 STORE_NOTICE = "MLflow store "  # how a line about the store starts
 ARTIFACTS_DIR = "mlartifacts"
-# The tag by which MLflow's UI tells model training from GenAI work: without
-# it, an experiment opens on the GenAI overview instead of its runs.
+# The tag in which MLflow keeps an experiment's kind (model training, not
+# GenAI). Its UI still lands by its own switch: see runs_page.
 EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
 UI_ADDRESS = "http://127.0.0.1:5000"  # `make ui`'s, for a store that is a file
 CHECK_TIMEOUT = 5  # s for the tracking server to answer the check
