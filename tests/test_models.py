@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bnlab.errors import OutputError
-from bnlab.model.plan import build_model
+from bnlab.model.mlp import build_model
 from bnlab.model.saved import save_model
 from bnlab.params import BNParams, ModelParams
 from tests.e2e import small_disk

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bnlab.model.plan import build_model
+from bnlab.model.mlp import build_model
 from bnlab.params import parse_params, variant_config
 from bnlab.seed_axis.trainer import batch_order, fit_variant, initial_weights
 from bnlab.stages.generate import generate

@@ -6,6 +6,7 @@ import io
 from importlib.metadata import version
 from pathlib import Path
 
+import keras
 import mlflow
 import numpy as np
 import pytest
@@ -15,7 +16,8 @@ from bnlab.analysis import THRESHOLD
 from bnlab.files.dataset import Dataset, read_csv, write_csv
 from bnlab.files.history import write_history
 from bnlab.files.scores import write_scores
-from bnlab.model.plan import build_model
+from bnlab.model.mlp import build_model
+from bnlab.model.plan import N_OUTPUTS
 from bnlab.model.saved import model_path, save_model
 from bnlab.params import load_params, variant_config
 from bnlab.stages.publish import describe
@@ -153,6 +155,7 @@ def test_publish_logs_the_median_seed_as_a_keras_model_with_its_metrics(store, d
         tmp_path / "models",
         describe(CONFIG),
         read_csv("test.csv").features,
+        N_OUTPUTS,
     )
     model_id = log_model(*args)
     assert log_model(*args) == model_id, "a run that has its model keeps it"
@@ -172,7 +175,17 @@ def test_publish_logs_the_median_seed_as_a_keras_model_with_its_metrics(store, d
     assert model.params["bn.momentum"] == "0.99"
     loaded = mlflow.pyfunc.load_model(f"models:/{model.model_id}")
     assert loaded.metadata.get_input_schema().inputs[0].shape == (-1, 2)
-    assert loaded.metadata.flavors["keras"]
+    assert loaded.metadata.get_output_schema().inputs[0].shape == (-1, 1)
+    assert loaded.metadata.flavors["keras"]["keras_version"] == version("keras")
+    # The seed's own file, byte for byte, answering as the seed's model does.
+    logged = mlflow.artifacts.download_artifacts(
+        f"{model.artifact_location}/data/model.keras", dst_path=str(tmp_path / "logged")
+    )
+    saved = model_path(tmp_path / "models", 0)
+    assert Path(logged).read_bytes() == saved.read_bytes()
+    rows = read_csv("test.csv").features[:4].astype(np.float32)
+    expected = keras.models.load_model(saved).predict(rows, verbose=0)
+    np.testing.assert_array_equal(loaded.predict(rows), expected)
     requirements = mlflow.artifacts.download_artifacts(
         f"{model.artifact_location}/requirements.txt", dst_path=str(tmp_path)
     )

@@ -1,6 +1,6 @@
 """The reference: one seed trained as the tutorial's script trains it.
 
-``keras.Sequential`` from ``model.plan.build_model``, compiled with the
+``keras.Sequential`` from ``model.mlp.build_model``, compiled with the
 tutorial's loss, SGD and metric, and fitted with ``Sequential.fit``, the
 test set as validation data. Used only by the tests that check the fast
 seed-axis trainer against it.
@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from bnlab.files.dataset import Dataset
-from bnlab.model.plan import build_model, compile_model, optimizer
+from bnlab.model.mlp import build_model, compile_model, optimizer
 from bnlab.params import VariantConfig
 
 

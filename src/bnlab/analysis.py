@@ -4,8 +4,8 @@ Per variant, from every seed's final scores and per-epoch history: intervals
 of the mean, the epoch at which test accuracy first reaches THRESHOLD and its
 quartiles, the seed that stands for the variant; per BN variant against the
 baseline, Welch's and Mann-Whitney's tests. Pure functions of arrays; the t
-quantiles and the tests come from scipy (``scipy.stats`` loads with the
-first test, which only the report stage runs).
+quantiles and the tests come from scipy, which loads with the first of them:
+the train stages and their MLflow workers read this module but none of those.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from bnlab.files.history import History
 from bnlab.files.scores import SCORES
@@ -60,6 +59,8 @@ def representative_seed(scores: dict[int, dict[str, float]]) -> int:
 
 def mean_interval(values: np.ndarray, confidence: float = 0.95) -> Interval:
     """Mean with its t-based confidence interval (a point for a single value)."""
+    from scipy import special
+
     values = np.asarray(values, dtype=np.float64)
     mean = float(values.mean())
     if len(values) < 2 or float(values.std()) == 0.0:

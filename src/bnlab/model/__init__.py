@@ -1,1 +1,2 @@
-"""The tutorial's network: its layer plan and builder (plan), its saved file (saved)."""
+"""The networks: their layer plans as data (plan, network_plans), the Keras models
+built from them (mlp, networks), a seed's saved file (saved)."""

@@ -12,8 +12,9 @@ import keras
 from keras import layers
 
 from bnlab.files.digits import CLASSES, MAX_PIXEL
+from bnlab.model.mlp import batch_norm, optimizer
 from bnlab.model.network_plans import INPUT_SHAPES, layer_plan
-from bnlab.model.plan import batch_norm, check_bn, optimizer
+from bnlab.model.plan import check_bn
 from bnlab.params import NetworkConfig, TrainParams
 
 

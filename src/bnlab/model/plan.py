@@ -1,19 +1,18 @@
-"""The tutorial's network: an MLP with BatchNormalization at a given placement.
+"""The tutorial's network, an MLP with BatchNormalization at a given placement, as data.
 
 One layer plan per placement serves every variant (the placement is data, not
-a copy of the model code). ``build_model`` turns it into the tutorial's
+a copy of the model code). ``model.mlp`` builds it as the tutorial's
 ``keras.Sequential`` for one seed, which is what every seed is saved as;
-``bnlab.seed_axis.model`` builds the same plan with a seed axis.
+``bnlab.seed_axis.model`` builds the same plan with a seed axis. The report
+and publish read the plans (no Keras here).
 """
 
 from __future__ import annotations
 
-import keras
-from keras import layers
-
-from bnlab.params import BNParams, ModelParams, Placement, TrainParams
+from bnlab.params import BNParams, Placement
 
 N_FEATURES = 2
+N_OUTPUTS = 1  # the probability of class 1
 
 
 def layer_plan(placement: Placement) -> list[str]:
@@ -41,7 +40,7 @@ def describe_plan(placement: Placement, units: int) -> str:
         "hidden_linear": f"Dense({units})",
         "bn": "BatchNormalization",
         "relu": "ReLU",
-        "output": "Dense(1, sigmoid)",
+        "output": f"Dense({N_OUTPUTS}, sigmoid)",
     }
     return " -> ".join(words[layer] for layer in layer_plan(placement))
 
@@ -49,59 +48,3 @@ def describe_plan(placement: Placement, units: int) -> str:
 def check_bn(placement: Placement, bn: BNParams | None) -> None:
     if placement != "none" and bn is None:
         raise ValueError(f"placement {placement!r} needs BN settings")
-
-
-def batch_norm(bn: BNParams, name: str | None = None) -> layers.BatchNormalization:
-    return layers.BatchNormalization(
-        momentum=bn.momentum, epsilon=bn.epsilon, center=bn.center, scale=bn.scale, name=name
-    )
-
-
-def plan_layers(
-    placement: Placement, model: ModelParams, bn: BNParams | None
-) -> list[layers.Layer]:
-    """The layers of ``layer_plan``, new and not yet built, in the model's order.
-
-    Each is named after its step, not by Keras' per-process counter, so a saved
-    model's bytes do not depend on what else the process built before it.
-    """
-    check_bn(placement, bn)
-    stack: list[layers.Layer] = []
-    for step in layer_plan(placement):
-        if step == "bn":
-            stack.append(batch_norm(bn, name=step))
-        elif step == "relu":
-            stack.append(layers.Activation("relu", name=step))
-        elif step.startswith("hidden"):
-            activation = "relu" if step == "hidden_relu" else None
-            stack.append(
-                layers.Dense(
-                    model.hidden_units,
-                    activation=activation,
-                    kernel_initializer="he_uniform",
-                    name=step,
-                )
-            )
-        else:
-            stack.append(layers.Dense(1, activation="sigmoid", name=step))
-    return stack
-
-
-def build_model(placement: Placement, model: ModelParams, bn: BNParams | None) -> keras.Sequential:
-    """The tutorial's model for one seed (``layer_plan`` says which layers)."""
-    return keras.Sequential(
-        [keras.Input(shape=(N_FEATURES,), name="features"), *plan_layers(placement, model, bn)],
-        name=f"mlp_bn_{placement}",
-    )
-
-
-def compile_model(model: keras.Model, train: TrainParams) -> None:
-    """The tutorial's loss, optimizer and metric."""
-    model.compile(loss="binary_crossentropy", optimizer=optimizer(train), metrics=["accuracy"])
-
-
-def optimizer(train: TrainParams) -> keras.optimizers.SGD:
-    """The tutorial's SGD with momentum."""
-    return keras.optimizers.SGD(
-        learning_rate=train.learning_rate, momentum=train.momentum, name="sgd"
-    )

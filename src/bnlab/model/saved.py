@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import zipfile
 from pathlib import Path
-
-import keras
+from typing import TYPE_CHECKING
 
 from bnlab.files import writing
+
+if TYPE_CHECKING:  # publish reads model_path without loading Keras
+    import keras
 
 # Keras writes into a .keras file the wall-clock time (metadata.json, and the
 # date of the weights' zip entry) and Python object ids (config.json's

@@ -1,6 +1,6 @@
 """The tutorial's network with a seed axis: many seeds as one Keras model.
 
-``build_seed_axis_model`` reads the same layer plan as ``model.plan.build_model``.
+``build_seed_axis_model`` reads the same layer plan as ``model.mlp.build_model``.
 Input ``(batch, seed, 2)``, output ``(batch, seed, 1)``. Each Dense becomes an
 ``EinsumDense`` holding one kernel per seed; each BatchNormalization
 normalizes ``seed x unit`` features over the batch axis only, so every seed
@@ -18,7 +18,8 @@ import keras
 import numpy as np
 from keras import layers
 
-from bnlab.model.plan import N_FEATURES, batch_norm, check_bn, layer_plan, plan_layers
+from bnlab.model.mlp import batch_norm, plan_layers
+from bnlab.model.plan import N_FEATURES, check_bn, layer_plan
 from bnlab.params import BNParams, ModelParams, Placement
 
 

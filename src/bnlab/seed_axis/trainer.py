@@ -34,7 +34,7 @@ import tensorflow as tf
 
 from bnlab.files.dataset import Dataset
 from bnlab.files.history import METRICS
-from bnlab.model.plan import build_model, compile_model, optimizer
+from bnlab.model.mlp import build_model, compile_model, optimizer
 from bnlab.params import VariantConfig
 from bnlab.runtime import interrupt
 from bnlab.seed_axis.fitted import Fitted

@@ -9,9 +9,7 @@ made (``tracking.publishing``):
   headline statistics over seeds as metrics, all of them as an artifact, its
   learning-curve figure and the shared figures;
 - to the child run of its median seed by test accuracy, that seed's
-  ``.keras`` file as an MLflow logged model, and the variant's description.
-  Here rather than in train: Keras loads once for every variant, not once
-  more per train stage;
+  ``.keras`` file as an MLflow logged model, and the variant's description;
 - its logged model as a version of the registered model named after the
   experiment, an alias per variant and ``best`` (``tracking.registry``);
 - one run named ``report`` with the report's tables and figures as artifacts.
@@ -27,7 +25,7 @@ from pathlib import Path
 
 from bnlab.files import variant_file
 from bnlab.files.dataset import read_csv
-from bnlab.model.plan import describe_plan
+from bnlab.model.plan import N_OUTPUTS, describe_plan
 from bnlab.params import VariantConfig, load_params, load_variant_config, training_stage
 from bnlab.report import DATASET, FIGURES_DIR, NUMBERS, OVERLAY, SUMMARY, learning_curves
 from bnlab.tracking.location import runs_page
@@ -86,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     ]
     example = read_csv(args.test).features
     name = params.mlflow.experiment
-    published = publish_models(tracker, name, REGISTERED, trained, example)
+    published = publish_models(tracker, name, REGISTERED, trained, example, N_OUTPUTS)
     files = [report / SUMMARY, report / NUMBERS, *sorted((report / FIGURES_DIR).glob("*.png"))]
     run_id = publish_report(tracker, "report", "report", files)
     page = runs_page(tracker.uri, tracker.experiment_id)

@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 
 from bnlab.files import variant_file
-from bnlab.files.digits import read_images
+from bnlab.files.digits import CLASSES, read_images
 from bnlab.model.network_plans import INPUT_SHAPES, describe_plan
 from bnlab.params import (
     NETWORKS_PIPELINE,
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         example = pixels.reshape(-1, *INPUT_SHAPES[network])
         names.append(params.networks.registered(network))
-        published |= publish_models(tracker, names[-1], description, trained, example)
+        published |= publish_models(tracker, names[-1], description, trained, example, CLASSES)
     files = [
         report / f"{NETWORKS}.md",
         report / f"{NETWORKS}.json",

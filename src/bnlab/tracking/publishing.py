@@ -25,7 +25,6 @@ from bnlab.analysis import representative_seed
 from bnlab.files import read_json, write_json
 from bnlab.files.scores import read_scores
 from bnlab.runtime import interrupt
-from bnlab.runtime.imports import skipping
 from bnlab.tracking import registry
 from bnlab.tracking.lineage import context_tags, file_md5
 from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG, SCORES_TAG, Tracker, flatten
@@ -73,25 +72,26 @@ def log_model(
     models: Path,
     description: str,
     example: np.ndarray,
+    outputs: int,
 ) -> str:
     """The logged model of the variant's median seed (logged now, unless its run
-    has it from an earlier publish), with ``example`` as its input example; its id."""
+    has it from an earlier publish), with ``example`` as its input example and
+    ``outputs`` values out; its id."""
     run = tracker.client.get_run(run_id)
     if MODEL_TAG in run.data.tags:
         return run.data.tags[MODEL_TAG]
-    # Keras loads only when a model is to be logged, without the scikit-learn and
-    # matplotlib extras it would load for nothing (as in train).
-    with skipping("sklearn", "matplotlib"):
-        from bnlab.tracking import models as keras_models
+    # Here: publish_extensions logs no model, and should not depend on this module.
+    from bnlab.tracking.models import log_keras_model, model_path
 
     seed = representative_seed(read_scores(scores))
     child = tracker.seed_run(run_id, seed)
-    model_id = _ready_model(tracker, child.info.run_id) or keras_models.log_keras_model(
+    model_id = _ready_model(tracker, child.info.run_id) or log_keras_model(
         tracker.experiment_id,
         child.info.run_id,
-        keras_models.model_path(models, seed),
+        model_path(models, seed),
         name=child.info.run_name,
         example=example,
+        outputs=outputs,
         tags={
             **{k: v for k, v in child.data.tags.items() if k.startswith("mlflow.source.")},
             "variant": variant,
@@ -156,11 +156,17 @@ class Trained:
 
 
 def publish_models(
-    tracker: Tracker, name: str, description: str, trained: list[Trained], example: np.ndarray
+    tracker: Tracker,
+    name: str,
+    description: str,
+    trained: list[Trained],
+    example: np.ndarray,
+    outputs: int,
 ) -> dict[str, str]:
-    """Each variant's statistics, figures and logged model into its run, its model
-    a version of the registered model ``name``, then the aliases; say what happened.
-    Returns the md5 of each published variant's scores, by label."""
+    """Each variant's statistics, figures and logged model (``example``'s rows in,
+    ``outputs`` values out) into its run, its model a version of the registered
+    model ``name``, then the aliases; say what happened. Returns the md5 of each
+    published variant's scores, by label."""
     registry.ensure_registered_model(tracker.client, name, description)
     versions, means, published = {}, {}, {}
     for t in trained:
@@ -175,7 +181,7 @@ def publish_models(
             said = publish_variant(tracker, run_id, t.stats, t.figures)
         with interrupt.deferred():
             model_id = log_model(
-                tracker, t.variant, run_id, t.scores, t.models, t.description, example
+                tracker, t.variant, run_id, t.scores, t.models, t.description, example, outputs
             )
         means[t.variant] = read_json(t.stats)["test_accuracy"]["mean"]
         with interrupt.deferred():
