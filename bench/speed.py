@@ -6,7 +6,8 @@ Everything is measured in this run, on this machine, medians over repeats:
   into ``Sequential.fit``), one process per variant run back to back, as the
   tutorial's three scripts are;
 - bnlab: a real ``dvc repro`` in a fresh git + DVC repository (empty DVC
-  cache, new MLflow store) holding the project's pipeline and params, then a
+  cache, new MLflow store) holding the project's pipelines, params and the
+  optional pipelines' committed locks, as a clone does, then a
   ``dvc repro`` with nothing changed, then ``dvc exp run -S bn.momentum=0.0``;
   and cold repros with 1, 10 (the default) and 100 seeds per variant;
 - the extended study: a cold ``dvc repro`` then ``make networks``'s ``dvc repro
@@ -43,6 +44,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -123,13 +125,24 @@ def dvc(*args: str) -> list[str]:
     return [sys.executable, "-m", "dvc", *args]
 
 
+# A clone holds them, and DVC reads every lock file of the repository at each
+# command, whether or not it runs their pipelines.
+OPTIONAL_LOCKS = ("extensions/dvc.lock", "networks/dvc.lock")
+
+
 def bnlab_repo(folder: Path, seeds: int, epochs: int, code: Path, **sections: dict) -> Path:
     params = yaml.safe_load((code / "params.yaml").read_text())  # that revision's own keys
     params["train"].update(seeds=seeds, epochs=epochs)
     for section, values in sections.items():
         params[section] = values if section == "networks" else {**params[section], **values}
     folder.mkdir()
-    return make_repo(folder, params, source=code)
+    repo = make_repo(folder, params, source=code)
+    locks = [name for name in OPTIONAL_LOCKS if (code / name).exists()]
+    for name in locks:
+        shutil.copy(code / name, repo / name)
+    run(repo, "git", "add", *locks)
+    run(repo, "git", "commit", "-q", "--allow-empty", "-m", "the optional pipelines' locks")
+    return repo
 
 
 def bnlab_round(
