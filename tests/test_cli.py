@@ -185,7 +185,7 @@ def test_an_unusable_mlflow_store_is_reported_in_one_line_before_training(
 
 
 def test_seed_runs_get_every_epoch_in_blocks_as_history_has_it(tmp_path, tiny_params_dict):
-    tiny_params_dict["train"].update(epochs=45, seeds=2)  # blocks of 20, 20 and 5 epochs
+    tiny_params_dict["train"].update(epochs=45, seeds=2)  # as blocks, or with the scores
     _prepare(tmp_path, tiny_params_dict)
     result = _run(TRAIN_BN_AFTER, tmp_path)
     assert result.returncode == 0, result.stderr

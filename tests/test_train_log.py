@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from importlib.metadata import version
 from pathlib import Path
+from types import SimpleNamespace
 
 import keras
 import mlflow
@@ -21,6 +22,7 @@ from bnlab.model.plan import N_OUTPUTS
 from bnlab.model.saved import model_path, save_model
 from bnlab.params import load_params, variant_config
 from bnlab.stages.publish import describe
+from bnlab.tracking import train_log
 from bnlab.tracking.lineage import file_md5
 from bnlab.tracking.publishing import log_model
 from bnlab.tracking.store import DESCRIPTION_TAG, MODEL_TAG, SCORES_TAG, Tracker
@@ -31,6 +33,7 @@ from bnlab.tracking.train_log import (
     Killed,
     Open,
     Trained,
+    TrainLog,
     decode,
     encode,
     serve,
@@ -192,6 +195,39 @@ def test_publish_logs_the_median_seed_as_a_keras_model_with_its_metrics(store, d
     pinned = Path(requirements).read_text().split()
     assert f"keras=={version('keras')}" in pinned
     assert f"tensorflow-cpu=={version('tensorflow-cpu')}" in pinned
+
+
+@pytest.mark.parametrize(
+    ("seconds_per_epoch", "blocks"),
+    [
+        (0.01, []),  # a training over in a second sends its epochs with its scores
+        (0.1, [(1, 20), (21, 20)]),
+        (0.5, [(1, 20), (21, 20)]),  # never fewer than EPOCH_BLOCK epochs a message
+    ],
+)
+def test_epochs_go_out_in_blocks_of_enough_epochs_and_seconds(
+    store, data, tmp_path, monkeypatch, seconds_per_epoch, blocks
+):
+    history, scores = _files(tmp_path)
+    now = [0.0]
+    monkeypatch.setattr(train_log, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    sent = []
+    with TrainLog(OPEN) as log:
+        send = log._send
+        log._send = lambda message: (sent.append(message), send(message))
+        for epoch in range(1, 46):
+            log.epoch(epoch, {"val_accuracy": np.array([epoch / 100, epoch / 200])})
+            now[0] += seconds_per_epoch
+        log.trained(Path(history), Path(scores))
+        log.finish(tmp_path / "models")
+    epochs = [(m.first_epoch, len(m.curves["val_accuracy"])) for m in sent if type(m) is Epochs]
+    assert epochs == blocks
+    rest = next(m for m in sent if type(m) is Trained).rest
+    assert rest.first_epoch == 1 + sum(n for _, n in blocks) and len(
+        rest.curves["val_accuracy"]
+    ) == 45 - sum(n for _, n in blocks)
+    logged = store.get_metric_history(_runs(store)["bn_after-seed-1"].info.run_id, "val_accuracy")
+    assert sorted((m.step, m.value) for m in logged) == [(e, e / 200) for e in range(1, 46)]
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,9 @@ messages below, one JSON line each on the worker's stdin:
    variant's run and one child run per seed, all RUNNING, with the params
    flattened, the context tags and the files as dataset inputs.
 2. ``Epochs``, any number: a block of epochs (per metric, per epoch, one
-   value per seed). Each seed's values go into its child run, step = epoch,
-   while training goes on.
+   value per seed), at least EPOCH_BLOCK of them and BLOCK_SECONDS of
+   training. Each seed's values go into its child run, step = epoch, while
+   training goes on; a training shorter than that sends none.
 3. ``Trained``: the history and scores files, with the epochs not sent yet.
    Each child gets its last epochs and final scores; the variant's run gets
    the mean curves, both files as artifacts, and the scores' md5 tag
@@ -59,7 +60,10 @@ from bnlab.tracking.location import (
 WORKER_TIMEOUT = 600  # s to finish logging once training is over
 STOP_GRACE = 10  # s for a worker told to stop to end its runs, before SIGTERM, then SIGKILL
 PARENT_POLL = 0.5  # s between the worker's checks that its stage is alive
-EPOCH_BLOCK = 20  # epochs per message: few MLflow calls, still live curves
+# A block of epochs goes out once it has both: few MLflow calls, still live
+# curves, and no worker busy logging beside a training that is over in a second.
+EPOCH_BLOCK = 20
+BLOCK_SECONDS = 1.0
 Curves = dict[str, list[list[float]]]  # metric -> per epoch -> per seed
 
 
@@ -142,6 +146,7 @@ class TrainLog:
     opening: Open
     block: list[dict[str, list[float]]] = field(default_factory=list)
     first_epoch: int = 1
+    block_started: float = 0.0  # time.monotonic() at the block's first epoch
     waited: bool = False
 
     def __enter__(self) -> TrainLog:
@@ -193,7 +198,8 @@ class TrainLog:
             raise BnlabError(f"MLflow logging failed: {reason}")
 
     def epoch(self, epoch: int, values: dict) -> None:
-        """Buffer an epoch's per-seed values; send them in blocks of EPOCH_BLOCK.
+        """Buffer an epoch's per-seed values; send them in blocks of at least
+        EPOCH_BLOCK epochs and BLOCK_SECONDS.
 
         A worker that has stopped (its store went away) stops training here,
         with the worker's reason, rather than after the last epoch."""
@@ -201,8 +207,10 @@ class TrainLog:
             self._wait()
         if not self.block:
             self.first_epoch = epoch
+            self.block_started = time.monotonic()
         self.block.append({name: v.tolist() for name, v in values.items()})
-        if len(self.block) == EPOCH_BLOCK:
+        waited = time.monotonic() - self.block_started
+        if len(self.block) >= EPOCH_BLOCK and waited >= BLOCK_SECONDS:
             self._send(self._take_block())
 
     def _take_block(self) -> Epochs:
