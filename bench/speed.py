@@ -138,10 +138,11 @@ def bnlab_repo(folder: Path, seeds: int, epochs: int, code: Path, **sections: di
     folder.mkdir()
     repo = make_repo(folder, params, source=code)
     locks = [name for name in OPTIONAL_LOCKS if (code / name).exists()]
-    for name in locks:
-        shutil.copy(code / name, repo / name)
-    run(repo, "git", "add", *locks)
-    run(repo, "git", "commit", "-q", "--allow-empty", "-m", "the optional pipelines' locks")
+    if locks:  # a revision from before the optional pipelines has none
+        for name in locks:
+            shutil.copy(code / name, repo / name)
+        run(repo, "git", "add", *locks)
+        run(repo, "git", "commit", "-q", "-m", "the optional pipelines' locks")
     return repo
 
 
