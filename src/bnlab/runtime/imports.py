@@ -3,10 +3,10 @@
 Keras 3 imports scikit-learn (for ``keras.wrappers``), matplotlib (for
 ``keras.visualization``) and pandas (for DataFrame inputs) whenever they are
 installed, and carries on without them when they are not
-(``try: import sklearn / except ImportError``); so does MLflow for pandas
-(its dataset tracking). bnlab uses none of those features, and loading them
-is a large share of a train stage's start-up (the README's speed section
-has the figures).
+(``try: import sklearn / except ImportError``); so do MLflow (its dataset
+tracking) and scikit-learn (DataFrame inputs) for pandas. bnlab uses none of
+those features, and loading them is a large share of a train stage's
+start-up, and of generate's (docs/performance.md has the figures).
 """
 
 from __future__ import annotations

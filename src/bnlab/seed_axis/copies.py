@@ -16,6 +16,7 @@ its ``fit`` would. The metrics are ``fit``'s four, as in ``seed_axis.trainer``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,19 @@ class FittedCopies:
     models: list[keras.Sequential]  # compiled, with the SGD state fit would leave
     histories: dict[int, dict[str, list[float]]]  # seed -> metric -> per-epoch values
     scores: dict[int, dict[str, float]]  # seed -> final train/test loss and accuracy
+
+
+def use_every_core_for_the_copies() -> None:
+    """Run each TensorFlow op on one thread, and independent ops (the copies')
+    side by side on every core this process may use (before it runs any op).
+
+    An op on one thread computes the same bits on any machine, and no copy
+    reads another's tensors, so the order in which the copies' ops run changes
+    no number: the bytes do not depend on the core count
+    (``tests/test_portable_bytes_e2e.py`` trains on one core and on all).
+    """
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(len(os.sched_getaffinity(0)))
 
 
 def initial_model(config: NetworkConfig, seed: int) -> keras.Sequential:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from sklearn.datasets import make_circles
-
 from bnlab.files.dataset import Dataset, write_csv
 from bnlab.params import DataParams, load_params
+from bnlab.runtime.imports import skipping
+
+# scikit-learn's optional pandas support is for DataFrame inputs, not needed here.
+with skipping("pandas"):
+    from sklearn.datasets import make_circles
 
 
 def generate(data: DataParams) -> Dataset:

@@ -59,10 +59,13 @@ def fit_and_track(args: argparse.Namespace) -> None:
     )
     with TrainLog(opening) as log:
         with skipping("sklearn", "matplotlib", "pandas"):
-            from bnlab.seed_axis.copies import fit_copies, save_copies
-            from bnlab.seed_axis.trainer import use_one_thread
+            from bnlab.seed_axis.copies import (
+                fit_copies,
+                save_copies,
+                use_every_core_for_the_copies,
+            )
 
-        use_one_thread()
+        use_every_core_for_the_copies()
         print(
             f"train_network {config.name}: {len(seeds)} seeds x {config.train.epochs} epochs, "
             "all at once",

@@ -49,6 +49,7 @@ from pathlib import Path
 
 from bnlab.errors import BnlabError, Terminated, describe
 from bnlab.runtime import interrupt
+from bnlab.runtime.imports import skipping
 from bnlab.tracking.location import (
     StoreError,
     disk_full,
@@ -264,7 +265,10 @@ def _seed_curves(block: Epochs | None, index: int) -> dict[str, list[float]]:
 
 def serve(stdin) -> None:
     """Read the stage's messages from ``stdin`` and log them (module docstring)."""
-    from bnlab.tracking.store import Tracker  # here: the stage must not load MLflow
+    # Here: the stage must not load MLflow. Its dataset tracking's pandas, which
+    # the runs' file datasets do not use, does not load at all.
+    with skipping("pandas"):
+        from bnlab.tracking.store import Tracker
 
     opening = decode(stdin.readline())
     if not isinstance(opening, Open):  # the stage died before it said what to open
