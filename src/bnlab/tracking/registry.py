@@ -15,6 +15,8 @@ registered again, so a rerun that changes nothing adds no version.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from collections.abc import Mapping
 
@@ -61,17 +63,21 @@ def register(
     if experiment:
         description += f", in DVC experiment {experiment}"
     # mlflow.register_model, not the client's create_model_version: it also
-    # tags the logged model with its versions, which its page shows.
-    version = mlflow.register_model(
-        f"models:/{model_id}",
-        name,
-        tags={
-            "variant": variant,
-            "seed": model.tags.get("seed", ""),
-            **({"dvc.exp_name": experiment} if experiment else {}),
-            **tags,
-        },
-    )
+    # tags the logged model with its versions, which its page shows. Its two
+    # printed lines ("... already exists", since ensure_registered_model made
+    # it; "Created version ...") are kept off the terminal: the stage's own
+    # line says which version it registered.
+    with contextlib.redirect_stderr(io.StringIO()):
+        version = mlflow.register_model(
+            f"models:/{model_id}",
+            name,
+            tags={
+                "variant": variant,
+                "seed": model.tags.get("seed", ""),
+                **({"dvc.exp_name": experiment} if experiment else {}),
+                **tags,
+            },
+        )
     client.update_model_version(name, version.version, description=description)
     return version.version, True
 
