@@ -77,8 +77,12 @@ def _pipeline(folder, params_dict) -> None:
             str(folder / "raw.csv"),
             "--history-dir",
             str(folder / "history"),
+            "--boundary-dir",
+            str(folder / "boundary"),
             "--figures-dir",
             str(folder / "figures"),
+            "--report-figures-dir",
+            str(folder / "reports" / "figures"),
             "--curves-dir",
             str(folder / "curves"),
         ]
@@ -86,14 +90,10 @@ def _pipeline(folder, params_dict) -> None:
     report.main(
         [
             *p,
-            "--raw",
-            str(folder / "raw.csv"),
             "--scores-dir",
             str(folder / "scores"),
             "--history-dir",
             str(folder / "history"),
-            "--boundary-dir",
-            str(folder / "boundary"),
             "--out-dir",
             str(folder / "reports"),
         ]

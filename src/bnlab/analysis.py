@@ -168,18 +168,23 @@ class VariantSummary:
         return mean_interval(gap[:, from_epoch - 1 :].mean(axis=1))
 
 
+def epochs_per_seed(history: History, threshold: float = THRESHOLD) -> np.ndarray:
+    """Per seed, the epoch its test accuracy first reaches ``threshold``; inf where never."""
+    reached = [epochs_to_threshold(curve, threshold) for curve in history.curves["val_accuracy"]]
+    return np.array([math.inf if e is None else e for e in reached], dtype=np.float64)
+
+
 def summarize(
     variant: str,
     scores: dict[int, dict[str, float]],
     history: History,
     threshold: float = THRESHOLD,
 ) -> VariantSummary:
-    reached = [epochs_to_threshold(curve, threshold) for curve in history.curves["val_accuracy"]]
     return VariantSummary(
         variant=variant,
         seeds=history.seeds,
         scores={name: np.array([scores[s][name] for s in history.seeds]) for name in SCORES},
-        epochs=np.array([math.inf if e is None else e for e in reached], dtype=np.float64),
+        epochs=epochs_per_seed(history, threshold),
         history=history,
         threshold=threshold,
     )

@@ -1,7 +1,8 @@
-"""Every figure of the study: the plot stage draws the dataset and the learning
-curves, the report stage the decision boundaries and the epochs to THRESHOLD,
-the extensions' compare stage the momentum sweeps (their file names are in
-``bnlab.report``). Nothing here writes a file but ``save``."""
+"""Every figure of the study: the plot stage draws the dataset, the learning
+curves, the decision boundaries and the epochs to THRESHOLD, the extensions'
+compare stage the momentum sweeps and the networks' report their curves
+(their file names are in ``bnlab.report``). Nothing here writes a file but
+``save``."""
 
 from __future__ import annotations
 
