@@ -247,8 +247,8 @@ def rounds(
     ours: dict[str, list[Sample]],
     before: dict[str, list[Sample]],
 ) -> None:
-    """Every repeat: the tutorial's code path, this code and, with --before,
-    that revision's (checked out in ``old_code``)."""
+    """Every repeat: the tutorial's code path, then this code and, with
+    --before, that revision's (checked out in ``old_code``), in turns."""
     for repeat in range(args.repeats):
         print(f"repeat {repeat + 1}/{args.repeats}", file=sys.stderr, flush=True)
         folder = scratch / f"r{repeat}"
@@ -270,21 +270,18 @@ def rounds(
             if networks:
                 sample = tutorial_networks(counts[1], args.network_epochs, folder)
                 reference.setdefault("networks", []).append(sample)
-        found = bnlab_round(folder, counts, args.epochs, args.network_epochs, networks=networks)
-        for name, sample in found.items():
-            ours.setdefault(name, []).append(sample)
-        if old_code:
-            (folder / "before").mkdir()
-            old = bnlab_round(
-                folder / "before",
-                counts,
-                args.epochs,
-                args.network_epochs,
-                old_code,
-                networks,
-            )
-            for name, sample in old.items():
-                before.setdefault(name, []).append(sample)
+        # With --before, the two codes take turns at going first: whichever runs
+        # right after the tutorial's scripts would otherwise always pay for that.
+        rounds = [(ours, folder / "this", ROOT), (before, folder / "before", old_code)]
+        if not old_code:
+            rounds = rounds[:1]
+        elif repeat % 2:
+            rounds.reverse()
+        for found, where, code in rounds:
+            where.mkdir()
+            samples = bnlab_round(where, counts, args.epochs, args.network_epochs, code, networks)
+            for name, sample in samples.items():
+                found.setdefault(name, []).append(sample)
 
 
 def report(

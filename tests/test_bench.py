@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 
 import pytest
 
+from bench import speed
 from bench.speed import Sample, checkout, report
 from tests.e2e import ROOT, run
 
@@ -104,3 +106,29 @@ def test_a_revision_is_checked_out_beside_and_removed_even_after_a_failure(tmp_p
     assert str(folder) not in run(ROOT, "git", "worktree", "list"), "no worktree left registered"
     with checkout(None, folder) as code:
         assert code is None
+
+
+def test_with_a_revision_the_two_codes_take_turns_at_going_first(tmp_path, monkeypatch):
+    """Whichever code runs right after the tutorial's scripts is not always the same one."""
+    went = []
+
+    def bnlab_round(folder, counts, epochs, network_epochs, code, networks):
+        went.append(code)
+        return {"cold-1": Sample(float(len(went)), 1.0)}
+
+    monkeypatch.setattr(speed, "tutorial", lambda *args: Sample(1.0, 1.0))
+    monkeypatch.setattr(speed, "measure", lambda *args, **env: Sample(1.0, 1.0))
+    monkeypatch.setattr(speed, "bnlab_round", bnlab_round)
+    args = argparse.Namespace(
+        repeats=3, epochs=1, network_epochs=1, no_networks=True, full_reference=False
+    )
+    old = tmp_path / "old"
+    mine, before = {}, {}
+    speed.rounds(args, COUNTS, tmp_path, old, {}, mine, before)
+    assert went == [ROOT, old, old, ROOT, ROOT, old]
+    assert [s.seconds for s in mine["cold-1"]] == [1.0, 4.0, 5.0]
+    assert [s.seconds for s in before["cold-1"]] == [2.0, 3.0, 6.0]
+    went.clear()
+    (tmp_path / "alone").mkdir()
+    speed.rounds(args, COUNTS, tmp_path / "alone", None, {}, {}, {})
+    assert went == [ROOT] * 3, "without a revision, this code alone"
