@@ -272,12 +272,12 @@ def rounds(
                 reference.setdefault("networks", []).append(sample)
         # With --before, the two codes take turns at going first: whichever runs
         # right after the tutorial's scripts would otherwise always pay for that.
-        rounds = [(ours, folder / "this", ROOT), (before, folder / "before", old_code)]
+        codes = [(ours, folder / "this", ROOT), (before, folder / "before", old_code)]
         if not old_code:
-            rounds = rounds[:1]
+            codes = codes[:1]
         elif repeat % 2:
-            rounds.reverse()
-        for found, where, code in rounds:
+            codes.reverse()
+        for found, where, code in codes:
             where.mkdir()
             samples = bnlab_round(where, counts, args.epochs, args.network_epochs, code, networks)
             for name, sample in samples.items():

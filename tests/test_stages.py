@@ -81,8 +81,8 @@ def _pipeline(folder, params_dict) -> None:
             str(folder / "boundary"),
             "--figures-dir",
             str(folder / "figures"),
-            "--report-figures-dir",
-            str(folder / "reports" / "figures"),
+            "--report-dir",
+            str(folder / "reports"),
             "--curves-dir",
             str(folder / "curves"),
         ]

@@ -6,7 +6,7 @@ a module light enough for the publish stage to import without matplotlib.
 
 DATASET = "dataset.png"  # the plot stage's figures, in its figures folder
 OVERLAY = "test_accuracy_by_variant.png"
-FIGURES_DIR = "figures"  # the ones summary.md shows, in this folder beside it (plot draws them too)
+FIGURES_DIR = "figures"  # the ones summary.md shows (plot draws them), in this folder beside it
 BOUNDARIES = "decision_boundaries.png"
 EPOCHS = "epochs_to_80.png"
 SUMMARY = "summary.md"  # the report stage's text and numbers

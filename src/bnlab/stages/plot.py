@@ -2,7 +2,8 @@
 
 Writes PNGs: the dataset scatter, train/test accuracy per variant as the mean
 over seeds with a band of one standard deviation, and all variants' test
-accuracy overlaid; and the two the report shows, in its folder of figures:
+accuracy overlaid; and the two the report shows, in its folder of figures
+(``<report-dir>/figures``, where summary.md's links point):
 the decision boundary of each variant's median seed (from train) and the
 distribution of epochs to 80%. For ``dvc plots``, CSVs of the mean curves
 with one column per variant.
@@ -20,7 +21,15 @@ from bnlab.files.curves import write_curves
 from bnlab.files.dataset import read_csv
 from bnlab.files.history import read_history
 from bnlab.params import load_params
-from bnlab.report import BOUNDARIES, DATASET, EPOCHS, OVERLAY, figures, learning_curves
+from bnlab.report import (
+    BOUNDARIES,
+    DATASET,
+    EPOCHS,
+    FIGURES_DIR,
+    OVERLAY,
+    figures,
+    learning_curves,
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,15 +41,13 @@ def main(argv: list[str] | None = None) -> None:
         "--boundary-dir", required=True, help="folder of <variant>.csv decision boundaries"
     )
     parser.add_argument("--figures-dir", required=True)
-    parser.add_argument(
-        "--report-figures-dir", required=True, help="folder of the figures the report shows"
-    )
+    parser.add_argument("--report-dir", required=True, help="the report's folder (summary.md's)")
     parser.add_argument("--curves-dir", required=True, help="folder for the dvc plots CSVs")
     args = parser.parse_args(argv)
     params = load_params(args.params)
     histories = {v: read_history(variant_file(args.history_dir, v)) for v in params.variants}
     dataset = read_csv(args.raw)
-    folder, shown = Path(args.figures_dir), Path(args.report_figures_dir)
+    folder, shown = Path(args.figures_dir), Path(args.report_dir) / FIGURES_DIR
     curves = Path(args.curves_dir)
     folder.mkdir(parents=True, exist_ok=True)
     shown.mkdir(parents=True, exist_ok=True)

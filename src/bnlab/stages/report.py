@@ -41,7 +41,6 @@ def main(argv: list[str] | None = None) -> None:
     }
     compared = against_baseline(summaries)
     out_dir = Path(args.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     verdicts = judge(summaries, compared)
     text = markdown(summaries, compared, verdicts)
     numbers = report_numbers(summaries, compared)
