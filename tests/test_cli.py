@@ -13,6 +13,7 @@ import yaml
 from mlflow import MlflowClient
 
 from bnlab.cli import STAGES
+from bnlab.runtime.collector import FULL_PASS_AFTER
 from tests.e2e import ROOT
 
 
@@ -90,6 +91,25 @@ def test_unknown_stage_prints_usage():
     result = _run(["fly"], None)
     assert result.returncode == 2
     assert result.stderr.startswith("usage: python -m bnlab")
+
+
+@pytest.mark.parametrize("entry", ["bnlab", "bnlab.tracking.train_log"])
+def test_stage_processes_make_full_collector_passes_seldom(entry):
+    """The stage's entry and its MLflow worker's: the younger generations keep
+    Python's thresholds, full passes wait for FULL_PASS_AFTER of them."""
+    code = (
+        "import gc, runpy, sys\n"
+        "default = gc.get_threshold()\n"
+        "sys.argv = ['bnlab']\n"
+        "try:\n"
+        f"    runpy.run_module({entry!r}, run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    print(default[:2] == gc.get_threshold()[:2], gc.get_threshold()[2])\n"
+    )
+    said = subprocess.run(
+        [sys.executable, "-c", code], input="", capture_output=True, text=True, timeout=60
+    )
+    assert said.stdout.split() == ["True", str(FULL_PASS_AFTER)], said.stderr
 
 
 def test_help_lists_every_stage_of_every_pipeline_with_a_line_each():

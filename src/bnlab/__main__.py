@@ -1,4 +1,5 @@
 from bnlab.cli import main
-from bnlab.runtime.exit import exit_now
+from bnlab.runtime.collector import collect_seldom, exit_now
 
+collect_seldom()
 exit_now(main())

@@ -3,10 +3,11 @@
 Keras 3 imports scikit-learn (for ``keras.wrappers``), matplotlib (for
 ``keras.visualization``) and pandas (for DataFrame inputs) whenever they are
 installed, and carries on without them when they are not
-(``try: import sklearn / except ImportError``); so do MLflow (its dataset
-tracking) and scikit-learn (DataFrame inputs) for pandas. bnlab uses none of
-those features, and loading them is a large share of a train stage's
-start-up, and of generate's (docs/performance.md has the figures).
+(``try: import sklearn / except ImportError``); so do TensorFlow's own legacy
+Keras for SciPy (sparse inputs), and MLflow (its dataset tracking) and
+scikit-learn (DataFrame inputs) for pandas. bnlab uses none of those
+features, and loading them is a large share of a train stage's start-up, and
+of generate's (docs/performance.md has the figures).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+# What importing Keras (TensorFlow's backend) loads and no training of bnlab uses.
+KERAS_EXTRAS = ("sklearn", "matplotlib", "pandas", "scipy")
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from bnlab.files.dataset import read_csv
 from bnlab.files.history import write_history
 from bnlab.files.scores import write_scores
 from bnlab.params import load_params, load_variant_config
-from bnlab.runtime.imports import skipping
+from bnlab.runtime.imports import KERAS_EXTRAS, skipping
 from bnlab.tracking.location import check_store, repo_root, tracking_uri
 from bnlab.tracking.train_log import Open, TrainLog
 
@@ -61,9 +61,9 @@ def main(argv: list[str] | None = None) -> None:
         threshold=THRESHOLD,
     )
     with TrainLog(opening) as log:
-        # TensorFlow loads here, while the worker loads MLflow; Keras' optional
-        # scikit-learn, matplotlib and pandas extras do not load at all.
-        with skipping("sklearn", "matplotlib", "pandas"):
+        # TensorFlow loads here, while the worker loads MLflow; the optional
+        # extras Keras and TensorFlow would load do not load at all.
+        with skipping(*KERAS_EXTRAS):
             from bnlab.seed_axis.fitted import decision_boundary, save_models
             from bnlab.seed_axis.trainer import fit_variant, use_one_thread
 

@@ -20,7 +20,7 @@ from bnlab.files.digits import read_images
 from bnlab.files.history import write_history
 from bnlab.files.scores import write_scores
 from bnlab.params import load_network_config, load_params
-from bnlab.runtime.imports import skipping
+from bnlab.runtime.imports import KERAS_EXTRAS, skipping
 from bnlab.tracking.location import check_store, repo_root, tracking_uri
 from bnlab.tracking.train_log import Open, TrainLog
 
@@ -58,7 +58,7 @@ def fit_and_track(args: argparse.Namespace) -> None:
         tags={"network": config.network},
     )
     with TrainLog(opening) as log:
-        with skipping("sklearn", "matplotlib", "pandas"):
+        with skipping(*KERAS_EXTRAS):
             from bnlab.seed_axis.copies import (
                 fit_copies,
                 save_copies,

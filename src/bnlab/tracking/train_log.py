@@ -397,6 +397,7 @@ def _one_line(exc: Exception) -> str:
 
 
 if __name__ == "__main__":
-    from bnlab.runtime.exit import exit_now
+    from bnlab.runtime.collector import collect_seldom, exit_now
 
+    collect_seldom()
     exit_now(main())
