@@ -18,8 +18,9 @@ import pytest
 
 from bnlab.files.digits import Images
 from bnlab.model.network_plans import INPUT_SHAPES
+from bnlab.model.saved import model_path, save_model
 from bnlab.params import DIGITS_VARIANTS, network_config, parse_params
-from bnlab.seed_axis.copies import fit_copies, initial_model
+from bnlab.seed_axis.copies import fit_copies, initial_model, save_copies
 from bnlab.seed_axis.trainer import batch_order
 from bnlab.stages.digits import load_digits
 from tests.tutorial_fit import max_difference
@@ -118,3 +119,17 @@ def test_seeds_do_not_share_anything(default_params_dict):
         TOLERANCE
     )
     assert not np.allclose(together.models[0].get_weights()[0], alone.models[0].get_weights()[0])
+
+
+@pytest.mark.parametrize("network", ["cnn", "lstm"])
+def test_every_seeds_file_is_the_bytes_keras_own_save_gives(default_params_dict, network, tmp_path):
+    """The seeds after the first are written into the first's archive (an LSTM's
+    cell is a layer inside a layer): each is still what Keras' save gives."""
+    train, test = _digits()
+    config = _config(default_params_dict, network, "bn_after", {"train": {"seeds": 3}})
+    fitted = fit_copies(config, train, test)
+    save_copies(fitted, tmp_path / "all")
+    for seed, model in zip(fitted.seeds, fitted.models, strict=True):
+        save_model(model, tmp_path / "alone.keras")
+        saved = model_path(tmp_path / "all", seed).read_bytes()
+        assert saved == (tmp_path / "alone.keras").read_bytes(), seed

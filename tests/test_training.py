@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bnlab.analysis import representative_seed
-from bnlab.model.saved import SAVED_AT, model_path
+from bnlab.model.saved import SAVED_AT, model_path, save_model
 from bnlab.params import parse_params, variant_config
 from bnlab.seed_axis.fitted import decision_boundary, save_models
 from bnlab.seed_axis.trainer import fit_variant
@@ -87,6 +87,19 @@ def test_every_seed_is_saved_as_the_tutorials_model_with_its_own_weights(tiny, t
         loss, accuracy = model.evaluate(test.features, test.labels, verbose=0)
         assert accuracy == pytest.approx(fitted.scores[seed]["test_accuracy"], abs=1e-6)
         assert loss == pytest.approx(fitted.scores[seed]["test_loss"], abs=1e-5)
+
+
+@pytest.mark.parametrize("variant", ["baseline", "bn_before"])
+def test_every_seeds_file_is_the_bytes_keras_own_save_gives(tiny, tmp_path, variant):
+    """The seeds after the first are written into the first's archive: each is
+    still what saving its model with Keras gives."""
+    params, train, test = tiny
+    fitted = train_variant(variant_config(params, variant), train, test, tmp_path / "all")
+    for seed in fitted.seeds:
+        alone = tmp_path / f"alone_{seed}.keras"
+        save_model(fitted.load_seed(seed), alone)
+        assert model_path(tmp_path / "all", seed).read_bytes() == alone.read_bytes(), seed
+    assert model_path(tmp_path / "all", 0).read_bytes() != alone.read_bytes()
 
 
 def test_decision_boundary_is_the_median_seeds_saved_model_on_a_grid(tiny, tmp_path):

@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from bnlab.files.digits import Images
 from bnlab.model.networks import INPUT_SHAPES, build_network, compile_network
-from bnlab.model.saved import model_path, save_model
+from bnlab.model.saved import model_path, save_all
 from bnlab.params import NetworkConfig
 from bnlab.seed_axis.trainer import per_seed, train_epochs
 
@@ -173,5 +173,7 @@ def save_copies(fitted: FittedCopies, models_dir: str | Path) -> None:
     models_dir.mkdir(parents=True, exist_ok=True)
     for stale in models_dir.glob("seed_*.keras"):
         stale.unlink()
-    for seed, model in zip(fitted.seeds, fitted.models, strict=True):
-        save_model(model, model_path(models_dir, seed))
+    save_all(
+        (model, model_path(models_dir, seed))
+        for seed, model in zip(fitted.seeds, fitted.models, strict=True)
+    )

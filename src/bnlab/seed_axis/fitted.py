@@ -12,7 +12,7 @@ import numpy as np
 from bnlab.analysis import representative_seed
 from bnlab.files.boundary import Boundary, grid, points
 from bnlab.files.dataset import Dataset
-from bnlab.model.saved import model_path, save_model
+from bnlab.model.saved import model_path, save_all
 from bnlab.seed_axis.model import set_state
 
 
@@ -44,8 +44,8 @@ def save_models(fitted: Fitted, models_dir: str | Path) -> None:
     models_dir.mkdir(parents=True, exist_ok=True)
     for stale in models_dir.glob("seed_*.keras"):
         stale.unlink()
-    for seed in fitted.seeds:
-        save_model(fitted.load_seed(seed), model_path(models_dir, seed))
+    # One shared model, loaded with each seed's state in turn, as it is saved.
+    save_all((fitted.load_seed(seed), model_path(models_dir, seed)) for seed in fitted.seeds)
 
 
 def decision_boundary(fitted: Fitted, train: Dataset, test: Dataset) -> Boundary:
