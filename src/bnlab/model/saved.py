@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # publish reads model_path without loading Keras
 # shared_object_id), so saving the same model twice gives other bytes, and DVC
 # would see a new output on every run. save_model pins both.
 SAVED_AT = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
+WEIGHTS = "model.weights.h5"  # a .keras archive's entry with every value
 
 
 def model_path(models_dir: str | Path, seed: int) -> Path:
@@ -52,7 +53,7 @@ def save_all(models: Iterable[tuple[keras.Model, Path]]) -> None:
     Keras saves the first. The others' archives differ from it only in the
     values in its weights file, which HDF5 stores as plain arrays at fixed
     offsets: each is the first's archive with its own values written there,
-    the same bytes as ``save_model`` gives (tests/test_training.py), without
+    the same bytes as ``save_model`` gives (the tests compare them), without
     Keras' walk over the model's objects, most of a save's time
     (docs/performance.md has the figures).
     """
@@ -65,9 +66,6 @@ def save_all(models: Iterable[tuple[keras.Model, Path]]) -> None:
         else:
             with writing(path):
                 path.write_bytes(archive)
-
-
-WEIGHTS = "model.weights.h5"
 
 
 @dataclass(frozen=True)
@@ -105,6 +103,8 @@ class _Archive:
         owners = {owner.name: owner for owner in [*model._flatten_layers(), model.optimizer]}
         weights = bytearray(self.weights)
         for name, held in self.values.items():
+            if name not in owners:
+                return None
             store: dict[str, object] = {}
             owners[name].save_own_variables(store)
             for index, (offset, dtype, shape) in enumerate(held):
