@@ -73,7 +73,6 @@ class _Archive:
     """A saved ``.keras`` file's entries, and where its weights file holds each value."""
 
     entries: list[tuple[zipfile.ZipInfo, bytes]]
-    weights: bytes  # the WEIGHTS entry's
     # Keras' weights file has a group per object with variables (a layer, the
     # optimizer), named after it, holding what its save_own_variables gives:
     # the object's name -> each value's offset, dtype and shape.
@@ -85,7 +84,6 @@ class _Archive:
 
         with zipfile.ZipFile(path) as archive:
             entries = [(info, archive.read(info)) for info in archive.infolist()]
-            weights = archive.read(WEIGHTS)
         values = {}
 
         def find(_: str, group: object) -> None:
@@ -93,15 +91,19 @@ class _Archive:
                 held = [group[str(index)] for index in range(len(group))]
                 values[group.attrs["name"]] = [(v.id.get_offset(), v.dtype, v.shape) for v in held]
 
-        with h5py.File(io.BytesIO(weights)) as h5:
-            h5.visititems(find)
-        return cls(entries, weights, values)
+        saved = cls(entries, values)
+        with h5py.File(io.BytesIO(saved.weights())) as h5:
+            h5.visititems(find)  # fills saved.values
+        return saved
+
+    def weights(self) -> bytes:
+        return next(data for info, data in self.entries if info.filename == WEIGHTS)
 
     def with_values_of(self, model: keras.Model) -> bytes | None:
         """This archive with ``model``'s values in place of its own; None if they do not fit."""
         # Every layer, nested ones too (an LSTM's cell); Keras has no public walk.
         owners = {owner.name: owner for owner in [*model._flatten_layers(), model.optimizer]}
-        weights = bytearray(self.weights)
+        weights = bytearray(self.weights())
         for name, held in self.values.items():
             if name not in owners:
                 return None
